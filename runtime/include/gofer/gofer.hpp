@@ -1,0 +1,8 @@
+// gofer/gofer.hpp — everything: go(), run(), the runtime, time and sync.
+#pragma once
+
+#include "gofer/go.hpp"
+#include "gofer/panic.hpp"
+#include "gofer/runtime.hpp"
+#include "gofer/sync.hpp"
+#include "gofer/time.hpp"
