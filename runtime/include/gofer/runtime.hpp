@@ -23,6 +23,10 @@
 
 namespace gofer {
 
+namespace detail {
+void run_default(void (*fn)(void*), void* arg);
+}
+
 class Runtime {
  public:
   struct Options {
@@ -73,13 +77,11 @@ class Runtime {
   detail::sched* sched_for_internal_use() const noexcept { return s_; }
 
  private:
+  friend void detail::run_default(void (*fn)(void*), void* arg);
   void run_main(void (*fn)(void*), void* arg);
+  void run_main_for_default(void (*fn)(void*), void* arg);
   detail::sched* s_;
 };
-
-namespace detail {
-void run_default(void (*fn)(void*), void* arg);
-}
 
 // run is Go's program entry: it runs main_fn as the main fiber (goroutine 1
 // when it is the runtime's first) on the default runtime, with deadlock

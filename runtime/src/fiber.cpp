@@ -1,0 +1,145 @@
+// fiber.cpp — Boost.Context fcontext switching with sanitizer hooks and
+// exception-state hand-over. See fiber.hpp for the model and invariants.
+#include "fiber.hpp"
+
+#include <pthread.h>
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cerrno>
+#include <cstring>
+
+#if GOFER_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if GOFER_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+extern "C" void* __cxa_get_globals() noexcept;  // Itanium C++ ABI
+
+namespace gofer::detail {
+namespace bctx = boost::context::detail;
+
+namespace {
+
+// eh_swap exchanges the calling thread's exception globals with `saved`.
+// __cxa_get_globals is called afresh at every switch, never cached.
+inline void eh_swap(eh_state& saved) noexcept {
+  auto* cur = static_cast<eh_state*>(__cxa_get_globals());
+  eh_state tmp = *cur;
+  *cur = saved;
+  saved = tmp;
+}
+
+struct start_args {
+  void (*entry)(void*);
+  void* arg;
+  fiber_ctx* f;
+};
+
+// trampoline is the first frame of every fiber: it records the scheduler
+// that first resumed it and calls entry, which never returns.
+void trampoline(bctx::transfer_t t) {
+  auto* a = static_cast<start_args*>(t.data);
+  fiber_ctx* f = a->f;
+  f->sched_fctx = t.fctx;
+#if GOFER_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+  a->entry(a->arg);
+  __builtin_unreachable();
+}
+
+}  // namespace
+
+void sched_ctx::init_for_current_thread() {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    std::size_t size = 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    stack_lo = addr;
+    stack_size = size;
+    pthread_attr_destroy(&attr);
+  }
+#if GOFER_TSAN
+  tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+void fiber_init(fiber_ctx& f, void* lo, std::size_t size, void* top, void (*entry)(void*),
+                void* arg) {
+  f.stack_lo = lo;
+  f.stack_size = size;
+  f.eh = eh_state{};
+  f.err = 0;
+  // The start arguments live just below `top`; the first frame copies them.
+  auto usable_top = reinterpret_cast<std::uintptr_t>(top);
+  usable_top -= sizeof(start_args);
+  usable_top &= ~std::uintptr_t{63};
+  auto* a = reinterpret_cast<start_args*>(usable_top);
+  *a = start_args{entry, arg, &f};
+  std::size_t usable = usable_top - reinterpret_cast<std::uintptr_t>(lo);
+  f.fctx = bctx::make_fcontext(reinterpret_cast<void*>(usable_top), usable, &trampoline);
+  // The first switch_in passes `a` as the transfer data (see switch_in).
+  f.sched_fctx = a;
+#if GOFER_TSAN
+  f.tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+void fiber_destroy(fiber_ctx& f) {
+#if GOFER_TSAN
+  if (f.tsan_fiber) __tsan_destroy_fiber(f.tsan_fiber);
+  f.tsan_fiber = nullptr;
+#endif
+#if GOFER_ASAN
+  // Frames the fiber left behind (the trampoline's, an abandoned fiber's)
+  // keep their redzones poisoned; clear them before the stack is reused.
+  __asan_unpoison_memory_region(f.stack_lo, f.stack_size);
+  f.asan_fake_stack = nullptr;
+#endif
+  f.fctx = nullptr;
+}
+
+void switch_in(sched_ctx& s, fiber_ctx& f) {
+  // A fiber that has not started yet carries its start_args in sched_fctx.
+  void* data = f.sched_fctx;
+  eh_swap(f.eh);
+  const int sched_errno = errno;
+  errno = f.err;
+#if GOFER_ASAN
+  __sanitizer_start_switch_fiber(&s.asan_fake_stack, f.stack_lo, f.stack_size);
+#endif
+#if GOFER_TSAN
+  __tsan_switch_to_fiber(f.tsan_fiber, 0);
+#endif
+  bctx::transfer_t t = bctx::jump_fcontext(f.fctx, data);
+#if GOFER_ASAN
+  __sanitizer_finish_switch_fiber(s.asan_fake_stack, nullptr, nullptr);
+#endif
+  f.fctx = t.fctx;
+  f.err = errno;
+  errno = sched_errno;
+  eh_swap(f.eh);
+}
+
+void switch_out(fiber_ctx& f, sched_ctx& s, bool exiting) {
+#if GOFER_ASAN
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &f.asan_fake_stack, s.stack_lo,
+                                 s.stack_size);
+#endif
+#if GOFER_TSAN
+  __tsan_switch_to_fiber(s.tsan_fiber, 0);
+#endif
+  (void)exiting;
+  bctx::transfer_t t = bctx::jump_fcontext(f.sched_fctx, nullptr);
+  // Resumed, possibly by another worker: t.fctx is that scheduler.
+  f.sched_fctx = t.fctx;
+#if GOFER_ASAN
+  __sanitizer_finish_switch_fiber(f.asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+}  // namespace gofer::detail

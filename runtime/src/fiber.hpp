@@ -1,0 +1,110 @@
+// fiber.hpp — the machine-level context switch: Boost.Context's fcontext,
+// the sanitizer fiber hooks and the C++ exception state, in one place.
+//
+// This file (with fiber.cpp) is the ONLY user of Boost.Context and of the
+// ASan/TSan switch hooks (model: folly/fibers/BoostContextCompatibility.h).
+// Everything above it switches through switch_in / switch_out.
+//
+// The switch model: every fiber switches only to and from its worker's
+// scheduler context, never fiber to fiber (Go's mcall to g0). The scheduler
+// context is the worker thread's own stack. Because fibers migrate, a fiber
+// never caches "its" worker: on every resume it is handed the resuming
+// scheduler's context (fctx_link below), and reaches worker state only
+// through non-inlined accessors.
+//
+// Invariants:
+//   - fctx is valid exactly while the fiber is not running (it is the point
+//     to resume at); sched_fctx is valid exactly while it is running.
+//   - The per-thread C++ exception globals (__cxa_get_globals) belong to the
+//     running context: switch_in swaps the fiber's saved state in, the switch
+//     back swaps it out, so `throw;` and std::uncaught_exceptions() follow
+//     the fiber across workers.
+//   - errno is fiber-local the same way: switch_in installs the fiber's
+//     saved errno in the (new) thread's errno, the switch back saves it.
+//     So a fiber reads the errno of its own last failing call, wherever it
+//     runs now, and never one left behind by another fiber.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOFER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOFER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GOFER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOFER_TSAN 1
+#endif
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define GOFER_NOINLINE __attribute__((noinline, noipa))
+#else
+#define GOFER_NOINLINE __attribute__((noinline))
+#endif
+
+namespace gofer::detail {
+
+// eh_state mirrors the Itanium C++ ABI's __cxa_eh_globals (libstdc++
+// unwind-cxx.h, libc++abi cxa_exception.h: the same two leading fields).
+struct eh_state {
+  void* caught = nullptr;       // caughtExceptions: the handler stack
+  unsigned int uncaught = 0;    // uncaughtExceptions
+};
+
+// fiber_ctx: what the switch needs of one fiber.
+struct fiber_ctx {
+  void* fctx = nullptr;        // resume point while not running
+  void* sched_fctx = nullptr;  // the resuming scheduler, while running
+  eh_state eh;                 // exception state while not running
+  int err = 0;                 // errno while not running
+  const void* stack_lo = nullptr;  // usable stack [stack_lo, stack_lo+size)
+  std::size_t stack_size = 0;
+#if GOFER_ASAN
+  void* asan_fake_stack = nullptr;
+#endif
+#if GOFER_TSAN
+  void* tsan_fiber = nullptr;
+#endif
+};
+
+// sched_ctx: what the switch needs of one worker's scheduler context.
+struct sched_ctx {
+  const void* stack_lo = nullptr;  // the worker thread's stack
+  std::size_t stack_size = 0;
+#if GOFER_ASAN
+  void* asan_fake_stack = nullptr;
+#endif
+#if GOFER_TSAN
+  void* tsan_fiber = nullptr;
+#endif
+  void init_for_current_thread();
+};
+
+// fiber_init prepares f to start at entry(arg) on the stack [lo, lo+size)
+// whose usable top is `top` (<= lo+size; the space above holds the control
+// block). entry must never return: it ends with switch_out(..., true).
+void fiber_init(fiber_ctx& f, void* lo, std::size_t size, void* top, void (*entry)(void* arg),
+                void* arg);
+
+// fiber_destroy releases sanitizer state of a fiber that has exited or is
+// abandoned. Never on the running fiber.
+void fiber_destroy(fiber_ctx& f);
+
+// switch_in runs fiber f from scheduler context s until it switches out.
+// Scheduler side only.
+void switch_in(sched_ctx& s, fiber_ctx& f);
+
+// switch_out returns from the running fiber f to the scheduler that resumed
+// it; it returns when some scheduler resumes f again. `exiting` marks the
+// final switch of a dead fiber (its sanitizer state is dropped).
+// `s` is the scheduler that resumed f (the current worker's).
+void switch_out(fiber_ctx& f, sched_ctx& s, bool exiting);
+
+}  // namespace gofer::detail

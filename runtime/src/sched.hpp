@@ -1,0 +1,223 @@
+// sched.hpp — fibers (g), workers and the scheduler: the M:N core.
+//
+// Mirrors Go's runtime/proc.go (go1.19) with one simplification: a worker is
+// a P and an M at once (gofer has no system calls to hand a P off around),
+// so "worker" below means Go's P+M. Read proc.go's header comment
+// ("Worker thread parking/unparking") first; this file follows it:
+//
+//   - Each worker owns a runq (runq.hpp: 256-slot ring + runnext). ready()
+//     puts the readied fiber in the current worker's runnext, so a fiber
+//     that wakes another and then blocks hands the worker straight to it.
+//   - The global queue is a moodycamel ConcurrentQueue. Plain threads and
+//     runq overflow feed it; workers poll it every 61 schedule ticks
+//     (Go's fairness constant) and whenever their runq is empty.
+//   - An out-of-work worker spins (steals from random victims, half of a
+//     victim's ring at a time) while fewer than half the busy workers spin;
+//     then it goes idle: it sleeps in epoll_wait on its eventfd, with the
+//     next timer of any worker as its timeout.
+//   - wakep() wakes one idle worker when work is submitted and nobody is
+//     spinning; a spinning worker that finds work wakes another
+//     (resetspinning), so parallelism ramps up without thundering herds.
+//
+// No lost wake-ups (Go's argument, unchanged): a submitter publishes work,
+// then checks nmspinning/npidle; a worker going idle first publishes
+// npidle++ (and nmspinning--), then re-checks every queue. Both sides use
+// seq_cst read-modify-writes on npidle_/nmspinning_ (full barriers), so at
+// least one of them sees the other.
+//
+// Invariants:
+//   - A fiber is in at most one of: running on a worker, a runq, the global
+//     queue, a wait queue (parked), a free pool.
+//   - g::status goes idle -> runnable -> running -> (waiting -> runnable ->
+//     running)* -> dead; ready() CASes waiting -> runnable and fails loudly
+//     on anything else (a double ready is a runtime bug, not a user error).
+//   - npidle_ == number of workers on the idle list; guarded by lock_ for
+//     writes, read lock-free.
+//
+// Lock order (lock_rank.hpp): sched::lock_ is a leaf; it is taken by
+// wakep() from any context with no other runtime lock held.
+#pragma once
+
+#include <concurrentqueue.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "fiber.hpp"
+#include "gofer/detail/park.hpp"
+#include "gofer/detail/rt_mutex.hpp"
+#include "gofer/detail/spawn.hpp"
+#include "gofer/runtime.hpp"
+#include "runq.hpp"
+#include "stack.hpp"
+#include "timers.hpp"
+
+namespace gofer::detail {
+
+class sched;
+struct worker;
+
+enum class gstatus : std::uint32_t { idle, runnable, running, waiting, dead };
+
+// What a fiber asks its scheduler to do once it is off its stack.
+enum class gaction : std::uint8_t { none, park, yield, exit };
+
+// g: a fiber's control block. It lives at the top of the fiber's own stack
+// mapping and is reused with it (free pools), like Go's g and its stack.
+struct alignas(64) g {
+  fiber_ctx ctx;                      // switch state (fiber.hpp)
+  sched* s = nullptr;                 // owning runtime (fixed)
+  worker* w = nullptr;                // worker running it; valid while running
+  std::uint64_t id = 0;               // Go-style goroutine id
+  std::atomic<gstatus> status{gstatus::idle};
+  gaction action = gaction::none;     // written by the fiber before switch_out
+  unlock_fn unlock = nullptr;         // park's callback, for the scheduler
+  void* unlock_arg = nullptr;
+  void (*run)(void*) = nullptr;       // the closure's entry point
+  void* closure = nullptr;            // on this stack, just below the g
+  stack_mem stack;                    // the mapping this g lives in
+  bool pooled_size = false;           // stack.size is the runtime default
+  g* link = nullptr;                  // free-pool / batch link
+  g* all_prev = nullptr;              // registry of every mapped g (s->all_lock_)
+  g* all_next = nullptr;
+};
+
+// worker: Go's P and M in one. Fields without a note are owner-only.
+struct alignas(64) worker {
+  sched* s = nullptr;
+  int id = 0;
+  runq q;
+  timer_heap timers;                   // any thread (own lock)
+  sched_ctx sctx;                      // this thread's scheduler context
+  g* cur = nullptr;                    // running fiber (owner; read by thieves' heuristics)
+  std::atomic<bool> running{false};    // running a fiber (thieves' runnext backoff)
+  std::uint32_t schedtick = 0;
+  std::uint64_t rng = 0;               // fastrand state
+  bool spinning = false;
+  std::atomic<bool> idle_listed{false};  // on s->idle_ (guarded by s->lock_ for writes)
+  worker* idle_next = nullptr;           // guarded by s->lock_
+  std::atomic<std::int64_t> ngoroutines{0};  // spawned here minus exited here
+  g* free_ = nullptr;                  // local free pool (Go's p.gFree)
+  int nfree_ = 0;
+  std::uint64_t goid_next = 0, goid_end = 0;  // Go's goidcache
+  int epfd = -1, evfd = -1;
+  moodycamel::ProducerToken* ptok = nullptr;
+  moodycamel::ConsumerToken* ctok = nullptr;
+  std::thread thread;
+};
+
+class sched {
+ public:
+  explicit sched(const Runtime::Options& opts);
+  ~sched();
+
+  // spawn a fiber (see detail::spawn). Any thread.
+  void spawn(const spawn_options& opts, std::size_t size, std::size_t align,
+             void (*construct)(void*, void*), void* ctx, void (*run)(void*));
+
+  // ready: make gp runnable (Go's goready): runnext of the current worker if
+  // the caller is one of ours, else the global queue. Any thread.
+  void ready(g* gp) noexcept;
+
+  // add_timer: queue t on the current worker's heap (any worker's from a
+  // plain thread) and wake a sleeper if it must re-arm its timeout.
+  void add_timer(timer* t, std::int64_t when);
+
+  void shutdown();  // Runtime::Shutdown
+  int nworkers() const noexcept { return nworkers_; }
+  std::int64_t num_goroutine() const noexcept;
+  std::size_t default_stack() const noexcept { return stack_size_; }
+  // others_running: some other worker is running a fiber (Go's canSpin
+  // test gomaxprocs > npidle + nmspinning + 1).
+  bool others_running() const noexcept {
+    return nworkers_ > npidle_.load(std::memory_order_relaxed) +
+                           nmspinning_.load(std::memory_order_relaxed) + 1;
+  }
+
+  // run_main: Runtime::run.
+  void run_main(void (*fn)(void*), void* arg);
+
+  // park_current: the running fiber of worker w parks (park()).
+  // Worker entry and loop.
+  void worker_main(worker* w);
+
+ private:
+  friend struct sched_access;
+  g* alloc_g(worker* w, std::size_t stack);
+  void free_g(worker* w, g* gp);
+  void schedule(worker* w);
+  g* find_runnable(worker* w);
+  g* steal_work(worker* w, bool* timers_ran);
+  g* global_get(worker* w, bool batch);
+  void global_put_batch(g** batch, std::uint32_t n, worker* w);
+  void runq_put(worker* w, g* gp, bool next);
+  void execute(worker* w, g* gp);
+  void wakep();
+  void reset_spinning(worker* w);
+  void idle_sleep(worker* w);
+  void signal_worker(worker* w);
+  void drain_eventfd(worker* w);
+  int run_timers(worker* w, std::int64_t now);
+  std::int64_t next_timer_deadline() const noexcept;
+  bool all_queues_empty() const noexcept;
+  void check_dead();
+  std::uint64_t next_goid(worker* w);
+
+  const int nworkers_;
+  const std::size_t stack_size_;
+  std::unique_ptr<worker[]> workers_;
+
+  moodycamel::ConcurrentQueue<g*> globq_;
+  std::atomic<std::int64_t> globq_size_{0};  // approximate, for cheap checks
+
+  rt_mutex lock_;                      // the idle list (Go's sched.lock)
+  worker* idle_ = nullptr;             // Guarded by lock_.
+  std::atomic<int> npidle_{0};         // written under lock_
+  std::atomic<int> nmspinning_{0};
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> deadlock_detect_{0};  // > 0 while a run() is active
+  std::atomic<std::int64_t> ext_goroutines_{0};  // spawned from plain threads
+  std::atomic<std::uint64_t> goid_gen_{0};
+  std::atomic<std::uint32_t> timer_rr_{0};   // round robin for plain-thread timers
+
+  // Free fibers shared by all workers (Go's sched.gFree). Guarded by
+  // free_lock_.
+  rt_mutex free_lock_;
+  g* gfree_ = nullptr;
+  int ngfree_ = 0;
+
+  // Every g whose stack is mapped, for Shutdown (Go's allgs). Guarded by
+  // all_lock_; touched only when a stack is mapped or unmapped.
+  rt_mutex all_lock_;
+  g* all_ = nullptr;
+
+  bool shut_ = false;
+};
+
+// this_worker: the worker the calling thread is, or nullptr. Never inlined:
+// a fiber must re-read it after every switch (it may have migrated).
+GOFER_NOINLINE worker* this_worker() noexcept;
+
+// can_spin: Go's sync_runtime_canSpin: spinning on a sync primitive is
+// worth it (multicore, other workers busy, our runq empty) at iteration iter.
+bool can_spin(int iter) noexcept;
+// do_spin: Go's procyield(30).
+void do_spin() noexcept;
+// go_yield: put the running fiber at the tail of its worker's runq and
+// switch (Go's goyield / Gosched). On a plain thread: sched_yield.
+void go_yield() noexcept;
+
+// default_worker_count: GOMAXPROCS from the environment, else NumCPU.
+int default_worker_count() noexcept;
+
+// live_runtimes: how many sched objects exist (deadlock detection).
+int live_runtimes() noexcept;
+
+// blocked_threads: plain threads blocked in a gofer primitive right now.
+std::atomic<int>& blocked_threads() noexcept;
+
+}  // namespace gofer::detail
