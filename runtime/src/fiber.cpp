@@ -32,22 +32,15 @@ inline void eh_swap(eh_state& saved) noexcept {
   saved = tmp;
 }
 
-struct start_args {
-  void (*entry)(void*);
-  void* arg;
-  fiber_ctx* f;
-};
-
 // trampoline is the first frame of every fiber: it records the scheduler
 // that first resumed it and calls entry, which never returns.
 void trampoline(bctx::transfer_t t) {
-  auto* a = static_cast<start_args*>(t.data);
-  fiber_ctx* f = a->f;
+  auto* f = static_cast<fiber_ctx*>(t.data);
   f->sched_fctx = t.fctx;
 #if GOFER_ASAN
   __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
 #endif
-  a->entry(a->arg);
+  f->entry(f);
   __builtin_unreachable();
 }
 
@@ -68,22 +61,16 @@ void sched_ctx::init_for_current_thread() {
 #endif
 }
 
-void fiber_init(fiber_ctx& f, void* lo, std::size_t size, void* top, void (*entry)(void*),
-                void* arg) {
+void fiber_init(fiber_ctx& f, void* lo, void* top, void (*entry)(fiber_ctx*)) {
+  auto usable_top = reinterpret_cast<std::uintptr_t>(top) & ~std::uintptr_t{15};
   f.stack_lo = lo;
-  f.stack_size = size;
+  f.stack_size = usable_top - reinterpret_cast<std::uintptr_t>(lo);
   f.eh = eh_state{};
   f.err = 0;
-  // The start arguments live just below `top`; the first frame copies them.
-  auto usable_top = reinterpret_cast<std::uintptr_t>(top);
-  usable_top -= sizeof(start_args);
-  usable_top &= ~std::uintptr_t{63};
-  auto* a = reinterpret_cast<start_args*>(usable_top);
-  *a = start_args{entry, arg, &f};
-  std::size_t usable = usable_top - reinterpret_cast<std::uintptr_t>(lo);
-  f.fctx = bctx::make_fcontext(reinterpret_cast<void*>(usable_top), usable, &trampoline);
-  // The first switch_in passes `a` as the transfer data (see switch_in).
-  f.sched_fctx = a;
+  f.entry = entry;
+  f.fctx = bctx::make_fcontext(reinterpret_cast<void*>(usable_top), f.stack_size, &trampoline);
+  // The first switch_in passes &f as the transfer data (see switch_in).
+  f.sched_fctx = &f;
 #if GOFER_TSAN
   f.tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -104,7 +91,7 @@ void fiber_destroy(fiber_ctx& f) {
 }
 
 void switch_in(sched_ctx& s, fiber_ctx& f) {
-  // A fiber that has not started yet carries its start_args in sched_fctx.
+  // A fiber that has not started yet carries &f in sched_fctx.
   void* data = f.sched_fctx;
   eh_swap(f.eh);
   const int sched_errno = errno;

@@ -64,6 +64,7 @@ struct fiber_ctx {
   void* sched_fctx = nullptr;  // the resuming scheduler, while running
   eh_state eh;                 // exception state while not running
   int err = 0;                 // errno while not running
+  void (*entry)(fiber_ctx*) = nullptr;  // first function (fiber_init)
   const void* stack_lo = nullptr;  // usable stack [stack_lo, stack_lo+size)
   std::size_t stack_size = 0;
 #if GOFER_ASAN
@@ -87,11 +88,10 @@ struct sched_ctx {
   void init_for_current_thread();
 };
 
-// fiber_init prepares f to start at entry(arg) on the stack [lo, lo+size)
-// whose usable top is `top` (<= lo+size; the space above holds the control
-// block). entry must never return: it ends with switch_out(..., true).
-void fiber_init(fiber_ctx& f, void* lo, std::size_t size, void* top, void (*entry)(void* arg),
-                void* arg);
+// fiber_init prepares f to start at entry(&f) on the stack [lo, top), top
+// being the usable top (the space above holds the control block). entry
+// must never return: it ends with switch_out(..., true).
+void fiber_init(fiber_ctx& f, void* lo, void* top, void (*entry)(fiber_ctx*));
 
 // fiber_destroy releases sanitizer state of a fiber that has exited or is
 // abandoned. Never on the running fiber.

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +23,9 @@
 namespace gofer::detail {
 namespace {
 
-thread_local worker* t_worker = nullptr;
+// initial-exec: a direct %fs-relative access, not a __tls_get_addr call
+// (the library is PIC); callgrind showed 22 instructions a spawn in it.
+__attribute__((tls_model("initial-exec"))) thread_local worker* t_worker = nullptr;
 std::atomic<int> g_live_runtimes{0};
 std::atomic<int> g_blocked_threads{0};
 
@@ -30,9 +33,13 @@ std::atomic<int> g_blocked_threads{0};
 // moves them to the global list 32 at a time.
 constexpr int kLocalFreeMax = 64;
 constexpr int kFreeBatch = 32;
-// kGlobalFreeMax: beyond this many pooled stacks, exiting fibers unmap
-// theirs. 4096 * (one resident page, typically) bounds what the pool pins.
-constexpr int kGlobalFreeMax = 4096;
+// The global pool keeps every stack while the runtime is busy, so a burst
+// of spawns reuses stacks instead of paying mmap+madvise+munmap (measured:
+// those three syscalls were 45% of spawn+join time with a capped pool).
+// Like Go's GC freeing the stacks of dead goroutines, an idle worker trims
+// the pool back to kGlobalFreeKeep after kTrimDelayNs of idleness.
+constexpr int kGlobalFreeKeep = 1024;
+constexpr std::int64_t kTrimDelayNs = 500 * 1000 * 1000;
 // kFairnessTicks: poll the global queue every 61 schedules (Go: "61 is a
 // prime not too small and not too large").
 constexpr std::uint32_t kFairnessTicks = 61;
@@ -91,6 +98,8 @@ std::size_t env_size(const char* name, std::size_t dflt) {
   return static_cast<std::size_t>(n);
 }
 
+static_assert(offsetof(g, ctx) == 0, "fiber_main relies on g::ctx being first");
+
 [[noreturn]] void panic_exit(g* gp, const char* what) {
   std::fflush(stdout);
   std::fprintf(stderr, "panic: %s\n\ngoroutine %llu [running]\n", what,
@@ -100,8 +109,9 @@ std::size_t env_size(const char* name, std::size_t dflt) {
 }
 
 // fiber_main is the body of every fiber: run the closure, then exit.
-void fiber_main(void* arg) {
-  g* gp = static_cast<g*>(arg);
+void fiber_main(fiber_ctx* f) {
+  // ctx is g's first member: the fiber_ctx* is the g*.
+  g* gp = reinterpret_cast<g*>(f);
   try {
     gp->run(gp->closure);
   } catch (const std::exception& e) {
@@ -464,18 +474,30 @@ void sched::idle_sleep(worker* w) {
   }
   if (deadline == 0) check_dead();
 
-  struct epoll_event ev;
-  if (deadline == 0) {
-    epoll_pwait2(w->epfd, &ev, 1, nullptr, nullptr);
-  } else {
-    std::int64_t d = deadline - now;
-    struct timespec ts{static_cast<time_t>(d / 1000000000), static_cast<long>(d % 1000000000)};
-    if (epoll_pwait2(w->epfd, &ev, 1, &ts, nullptr) < 0 && errno == ENOSYS) {
-      epoll_wait(w->epfd, &ev, 1, static_cast<int>((d + 999999) / 1000000));
+  // Excess pooled stacks: sleep at most kTrimDelayNs, then trim them.
+  bool trim = false;
+  if (ngfree_hint() > kGlobalFreeKeep) {
+    if (now == 0) now = nanotime();
+    if (deadline == 0 || deadline > now + kTrimDelayNs) {
+      deadline = now + kTrimDelayNs;
+      trim = true;
     }
+  }
+
+  struct epoll_event ev;
+  int nev;
+  if (deadline == 0) {
+    nev = epoll_pwait2(w->epfd, &ev, 1, nullptr, nullptr);
+  } else {
+    std::int64_t d = std::max<std::int64_t>(deadline - now, 0);
+    struct timespec ts{static_cast<time_t>(d / 1000000000), static_cast<long>(d % 1000000000)};
+    nev = epoll_pwait2(w->epfd, &ev, 1, &ts, nullptr);
+    if (nev < 0 && errno == ENOSYS)
+      nev = epoll_wait(w->epfd, &ev, 1, static_cast<int>((d + 999999) / 1000000));
   }
   drain_eventfd(w);
   unlist();
+  if (trim && nev == 0) trim_pool();  // timed out with nothing to do
 }
 
 // check_dead: Go's checkdead. Called by a worker about to sleep with no
@@ -534,38 +556,23 @@ std::uint64_t sched::next_goid(worker* w) {
 g* sched::alloc_g(worker* w, std::size_t stack) {
   const bool pooled = stack == stack_size_;
   if (pooled) {
-    if (w && w->free_ == nullptr) {
+    if (w && w->free_.head == nullptr) {
+      // Refill a batch from the global pool (Go's gfget).
       std::lock_guard<rt_mutex> lk(free_lock_);
-      while (gfree_ && w->nfree_ < kFreeBatch) {
-        g* gp = gfree_;
-        gfree_ = gp->link;
-        ngfree_--;
-        gp->link = w->free_;
-        w->free_ = gp;
-        w->nfree_++;
-      }
+      while (gfree_.head && w->free_.n < kFreeBatch) w->free_.push(gfree_.pop());
+      ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
     }
-    if (w && w->free_) {
-      g* gp = w->free_;
-      w->free_ = gp->link;
-      w->nfree_--;
-      gp->link = nullptr;
-      return gp;
-    }
-    if (!w) {
+    if (w) {
+      if (g* gp = w->free_.pop()) return gp;
+    } else {
       std::lock_guard<rt_mutex> lk(free_lock_);
-      if (gfree_) {
-        g* gp = gfree_;
-        gfree_ = gp->link;
-        ngfree_--;
-        gp->link = nullptr;
-        return gp;
-      }
+      g* gp = gfree_.pop();
+      ngfree_.store(gfree_.n, std::memory_order_relaxed);
+      if (gp) return gp;
     }
   }
   // Map a new stack; the g sits at its top, above the usable range.
-  const std::size_t ps = page_size();
-  stack_mem mem = stack_alloc(stack + ps);
+  stack_mem mem = stack_alloc(stack + page_size());
   auto top = reinterpret_cast<std::uintptr_t>(mem.lo + mem.size);
   auto* gp = ::new (reinterpret_cast<void*>((top - sizeof(g)) & ~std::uintptr_t{63})) g;
   gp->s = this;
@@ -589,43 +596,40 @@ void sched::free_g(worker* w, g* gp) {
   gp->closure = nullptr;
   if (gp->pooled_size) {
     if (w) {
-      gp->link = w->free_;
-      w->free_ = gp;
-      if (++w->nfree_ < kLocalFreeMax) return;
-      // Move a batch to the global pool; unmap what exceeds its cap.
-      g* unmap = nullptr;
-      {
-        std::lock_guard<rt_mutex> lk(free_lock_);
-        while (w->nfree_ > kFreeBatch) {
-          g* x = w->free_;
-          w->free_ = x->link;
-          w->nfree_--;
-          if (ngfree_ < kGlobalFreeMax) {
-            x->link = gfree_;
-            gfree_ = x;
-            ngfree_++;
-          } else {
-            x->link = unmap;
-            unmap = x;
-          }
-        }
-      }
-      gp = unmap;
-      if (!gp) return;
-    } else {
+      w->free_.push(gp);
+      if (w->free_.n < kLocalFreeMax) return;
+      // Move a batch to the global pool (Go's gfput).
       std::lock_guard<rt_mutex> lk(free_lock_);
-      if (ngfree_ < kGlobalFreeMax) {
-        gp->link = gfree_;
-        gfree_ = gp;
-        ngfree_++;
-        return;
-      }
-      gp->link = nullptr;
+      while (w->free_.n > kFreeBatch) gfree_.push(w->free_.pop());
+      ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
+      return;
     }
-  } else {
-    gp->link = nullptr;
+    std::lock_guard<rt_mutex> lk(free_lock_);
+    gfree_.push(gp);
+    ngfree_.store(gfree_.n, std::memory_order_relaxed);
+    return;
   }
-  // Unmap the list starting at gp.
+  gp->link = nullptr;
+  unmap_list(gp);
+}
+
+// trim_pool: unmap pooled stacks beyond kGlobalFreeKeep (idle workers).
+void sched::trim_pool() {
+  g* list = nullptr;
+  {
+    std::lock_guard<rt_mutex> lk(free_lock_);
+    while (gfree_.n > kGlobalFreeKeep) {
+      g* x = gfree_.pop();
+      x->link = list;
+      list = x;
+    }
+    ngfree_.store(gfree_.n, std::memory_order_relaxed);
+  }
+  unmap_list(list);
+}
+
+// unmap_list: unmap every g of a free list linked through g::link.
+void sched::unmap_list(g* gp) {
   while (gp) {
     g* next = gp->link;
     {
@@ -675,7 +679,7 @@ void sched::spawn(const spawn_options& opts, std::size_t size, std::size_t align
   gp->run = run;
   gp->id = next_goid(w);
   gp->action = gaction::none;
-  fiber_init(gp->ctx, gp->stack.lo, c - lo, reinterpret_cast<void*>(c), &fiber_main, gp);
+  fiber_init(gp->ctx, gp->stack.lo, reinterpret_cast<void*>(c), &fiber_main);
   gp->status.store(gstatus::runnable, std::memory_order_relaxed);  // published by the queue
   if (w) {
     w->ngoroutines.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count
@@ -771,14 +775,13 @@ void sched::shutdown() {
     w->ctok = nullptr;
     ::close(w->epfd);
     ::close(w->evfd);
-    w->free_ = nullptr;
-    w->nfree_ = 0;
+    w->free_ = gqueue{};
   }
   g* dummy;
   while (globq_.try_dequeue(dummy)) {
   }
-  gfree_ = nullptr;
-  ngfree_ = 0;
+  gfree_ = gqueue{};
+  ngfree_.store(0, std::memory_order_relaxed);
   g* gp = all_;
   all_ = nullptr;
   while (gp) {

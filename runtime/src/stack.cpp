@@ -94,7 +94,7 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
   chain(sig, info, uctx, sig == SIGBUS ? g_prev_bus : g_prev_segv);
 }
 
-thread_local void* t_altstack = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local void* t_altstack = nullptr;
 constexpr std::size_t kAltStackBytes = 64 * 1024;
 
 }  // namespace
