@@ -23,10 +23,8 @@ namespace bctx = boost::context::detail;
 
 namespace {
 
-// eh_swap exchanges the calling thread's exception globals with `saved`.
-// __cxa_get_globals is called afresh at every switch, never cached.
-inline void eh_swap(eh_state& saved) noexcept {
-  auto* cur = static_cast<eh_state*>(__cxa_get_globals());
+// eh_swap exchanges a thread's exception globals `cur` with `saved`.
+inline void eh_swap(eh_state* cur, eh_state& saved) noexcept {
   eh_state tmp = *cur;
   *cur = saved;
   saved = tmp;
@@ -56,6 +54,8 @@ void sched_ctx::init_for_current_thread() {
     stack_size = size;
     pthread_attr_destroy(&attr);
   }
+  eh_globals = static_cast<eh_state*>(__cxa_get_globals());
+  errno_loc = &errno;
 #if GOFER_TSAN
   tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -72,15 +72,21 @@ void fiber_init(fiber_ctx& f, void* lo, void* top, void (*entry)(fiber_ctx*)) {
   // The first switch_in passes &f as the transfer data (see switch_in).
   f.sched_fctx = &f;
 #if GOFER_TSAN
-  f.tsan_fiber = __tsan_create_fiber(0);
+  // One TSan fiber per control block, reused with it: TSan's per-fiber
+  // state is large (a trace of ~1 MiB), too costly to make per spawn.
+  if (f.tsan_fiber == nullptr) f.tsan_fiber = __tsan_create_fiber(0);
 #endif
 }
 
-void fiber_destroy(fiber_ctx& f) {
+void fiber_release(fiber_ctx& f) {
 #if GOFER_TSAN
   if (f.tsan_fiber) __tsan_destroy_fiber(f.tsan_fiber);
   f.tsan_fiber = nullptr;
 #endif
+  (void)f;
+}
+
+void fiber_destroy(fiber_ctx& f) {
 #if GOFER_ASAN
   // Frames the fiber left behind (the trampoline's, an abandoned fiber's)
   // keep their redzones poisoned; clear them before the stack is reused.
@@ -93,9 +99,11 @@ void fiber_destroy(fiber_ctx& f) {
 void switch_in(sched_ctx& s, fiber_ctx& f) {
   // A fiber that has not started yet carries &f in sched_fctx.
   void* data = f.sched_fctx;
-  eh_swap(f.eh);
-  const int sched_errno = errno;
-  errno = f.err;
+  // The scheduler runs on its own thread for good: s's cached addresses
+  // are this thread's exception globals and errno.
+  eh_swap(s.eh_globals, f.eh);
+  const int sched_errno = *s.errno_loc;
+  *s.errno_loc = f.err;
 #if GOFER_ASAN
   __sanitizer_start_switch_fiber(&s.asan_fake_stack, f.stack_lo, f.stack_size);
 #endif
@@ -107,9 +115,9 @@ void switch_in(sched_ctx& s, fiber_ctx& f) {
   __sanitizer_finish_switch_fiber(s.asan_fake_stack, nullptr, nullptr);
 #endif
   f.fctx = t.fctx;
-  f.err = errno;
-  errno = sched_errno;
-  eh_swap(f.eh);
+  f.err = *s.errno_loc;
+  *s.errno_loc = sched_errno;
+  eh_swap(s.eh_globals, f.eh);
 }
 
 void switch_out(fiber_ctx& f, sched_ctx& s, bool exiting) {

@@ -79,6 +79,11 @@ struct fiber_ctx {
 struct sched_ctx {
   const void* stack_lo = nullptr;  // the worker thread's stack
   std::size_t stack_size = 0;
+  // This thread's exception globals and errno. A scheduler context never
+  // leaves its thread, so their addresses can be cached here (a fiber's
+  // cannot: see the invariants above).
+  eh_state* eh_globals = nullptr;
+  int* errno_loc = nullptr;
 #if GOFER_ASAN
   void* asan_fake_stack = nullptr;
 #endif
@@ -93,9 +98,13 @@ struct sched_ctx {
 // must never return: it ends with switch_out(..., true).
 void fiber_init(fiber_ctx& f, void* lo, void* top, void (*entry)(fiber_ctx*));
 
-// fiber_destroy releases sanitizer state of a fiber that has exited or is
-// abandoned. Never on the running fiber.
+// fiber_destroy resets a fiber that has exited or is abandoned so that its
+// stack can be reused. Never on the running fiber.
 void fiber_destroy(fiber_ctx& f);
+
+// fiber_release frees what fiber_init made that outlives a fiber (the TSan
+// fiber, reused across spawns): call before the stack is unmapped.
+void fiber_release(fiber_ctx& f);
 
 // switch_in runs fiber f from scheduler context s until it switches out.
 // Scheduler side only.

@@ -45,6 +45,9 @@ constexpr std::int64_t kTrimDelayNs = 500 * 1000 * 1000;
 constexpr std::uint32_t kFairnessTicks = 61;
 // kStealRounds: Go's stealWork tries 4 rounds over all Ps.
 constexpr int kStealRounds = 4;
+// kDeadPollNs: how often an idle worker re-checks for a deadlock while a
+// thread outside the runtime is all that could still wake a fiber.
+constexpr std::int64_t kDeadPollNs = 100 * 1000 * 1000;
 
 int count_process_threads() {
   FILE* f = std::fopen("/proc/self/status", "r");
@@ -63,9 +66,15 @@ int count_process_threads() {
 
 // Threads that existed before main() (a sanitizer's background thread):
 // they never touch gofer, so deadlock detection does not wait for them.
+// ThreadSanitizer starts its background thread lazily, at the first
+// pthread_create, i.e. with our first worker: counted here in TSan builds.
 const int g_inert_threads = [] {
   int n = count_process_threads();
-  return n > 1 ? n - 1 : 0;
+  n = n > 1 ? n - 1 : 0;
+#if GOFER_TSAN
+  if (n < 1) n = 1;
+#endif
+  return n;
 }();
 
 std::uint32_t fastrand(worker* w) {
@@ -236,7 +245,9 @@ void sched::execute(worker* w, g* gp) {
         return;
       case gaction::exit:
         gp->status.store(gstatus::dead, std::memory_order_relaxed);
-        w->ngoroutines.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a count
+        // Owner-only writer: a plain load+store, no locked RMW.
+        w->ngoroutines.store(w->ngoroutines.load(std::memory_order_relaxed) - 1,
+                             std::memory_order_relaxed);
         free_g(w, gp);
         return;
       case gaction::none:
@@ -472,7 +483,14 @@ void sched::idle_sleep(worker* w) {
     }
     return;
   }
-  if (deadline == 0) check_dead();
+  // No timer: maybe a deadlock. If only a thread outside the runtime keeps
+  // it from being one, poll: that thread may block in gofer or exit
+  // without any event reaching the workers.
+  bool poll_dead = deadline == 0 && check_dead();
+  if (poll_dead) {
+    now = nanotime();
+    deadline = now + kDeadPollNs;
+  }
 
   // Excess pooled stacks: sleep at most kTrimDelayNs, then trim them.
   bool trim = false;
@@ -502,29 +520,30 @@ void sched::idle_sleep(worker* w) {
 
 // check_dead: Go's checkdead. Called by a worker about to sleep with no
 // timer pending. Fatal if no fiber can ever run again; see
-// docs/semantics.md "Deadlock detection" for the rule.
-void sched::check_dead() {
-  if (deadlock_detect_.load(std::memory_order_acquire) == 0) return;
-  if (live_runtimes() != 1) return;  // another runtime's fibers could wake ours
+// docs/semantics.md "Deadlock detection" for the rule. Returns true when
+// only a thread outside the runtime prevents the verdict (poll again).
+bool sched::check_dead() {
+  if (deadlock_detect_.load(std::memory_order_acquire) == 0) return false;
+  if (live_runtimes() != 1) return false;  // another runtime's fibers could wake ours
   {
     std::lock_guard<rt_mutex> lk(lock_);
-    if (npidle_.load(std::memory_order_acquire) != nworkers_) return;
+    if (npidle_.load(std::memory_order_acquire) != nworkers_) return false;
   }
-  if (!all_queues_empty()) return;
-  if (next_timer_deadline() != 0) return;
-  if (num_goroutine() <= 0) return;
+  if (!all_queues_empty()) return false;
+  if (next_timer_deadline() != 0) return false;
+  if (num_goroutine() <= 0) return false;
   // Every other thread must be blocked inside gofer (or be a sanitizer's).
   int threads = count_process_threads();
-  if (threads < 0) return;
+  if (threads < 0) return false;
   int others = threads - nworkers_ - g_inert_threads -
                g_blocked_threads.load(std::memory_order_acquire);
-  if (others > 0) return;
+  if (others > 0) return true;
   // Re-check after reading /proc (a slow read): still all idle, no work.
   {
     std::lock_guard<rt_mutex> lk(lock_);
-    if (npidle_.load(std::memory_order_acquire) != nworkers_) return;
+    if (npidle_.load(std::memory_order_acquire) != nworkers_) return false;
   }
-  if (!all_queues_empty() || next_timer_deadline() != 0) return;
+  if (!all_queues_empty() || next_timer_deadline() != 0) return false;
   std::fflush(stdout);
   std::fprintf(stderr,
                "fatal error: all goroutines are asleep - deadlock!\n\n"
@@ -556,19 +575,26 @@ std::uint64_t sched::next_goid(worker* w) {
 g* sched::alloc_g(worker* w, std::size_t stack) {
   const bool pooled = stack == stack_size_;
   if (pooled) {
-    if (w && w->free_.head == nullptr) {
-      // Refill a batch from the global pool (Go's gfget).
-      std::lock_guard<rt_mutex> lk(free_lock_);
-      while (gfree_.head && w->free_.n < kFreeBatch) w->free_.push(gfree_.pop());
-      ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
-    }
     if (w) {
+      if (w->free_.head == nullptr) {
+        // Refill with one batch from the global pool (Go's gfget).
+        std::lock_guard<rt_mutex> lk(free_lock_);
+        w->free_ = gfree_.pop();
+        ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
+      }
       if (g* gp = w->free_.pop()) return gp;
     } else {
-      std::lock_guard<rt_mutex> lk(free_lock_);
-      g* gp = gfree_.pop();
-      ngfree_.store(gfree_.n, std::memory_order_relaxed);
-      if (gp) return gp;
+      gqueue b;
+      {
+        std::lock_guard<rt_mutex> lk(free_lock_);
+        b = gfree_.pop();
+      }
+      if (g* gp = b.pop()) {
+        std::lock_guard<rt_mutex> lk(free_lock_);
+        gfree_.push(b);
+        ngfree_.store(gfree_.n, std::memory_order_relaxed);
+        return gp;
+      }
     }
   }
   // Map a new stack; the g sits at its top, above the usable range.
@@ -595,18 +621,19 @@ void sched::free_g(worker* w, g* gp) {
   gp->run = nullptr;
   gp->closure = nullptr;
   if (gp->pooled_size) {
+    gqueue batch;
     if (w) {
       w->free_.push(gp);
       if (w->free_.n < kLocalFreeMax) return;
-      // Move a batch to the global pool (Go's gfput).
-      std::lock_guard<rt_mutex> lk(free_lock_);
-      while (w->free_.n > kFreeBatch) gfree_.push(w->free_.pop());
-      ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
-      return;
+      // Hand the oldest batch to the global pool (Go's gfput); the walk
+      // happens here, outside the lock.
+      batch = w->free_.split_front(kFreeBatch);
+    } else {
+      batch.push(gp);
     }
     std::lock_guard<rt_mutex> lk(free_lock_);
-    gfree_.push(gp);
-    ngfree_.store(gfree_.n, std::memory_order_relaxed);
+    gfree_.push(batch);
+    ngfree_.store(gfree_.n, std::memory_order_relaxed);  // relaxed: a hint
     return;
   }
   gp->link = nullptr;
@@ -615,17 +642,19 @@ void sched::free_g(worker* w, g* gp) {
 
 // trim_pool: unmap pooled stacks beyond kGlobalFreeKeep (idle workers).
 void sched::trim_pool() {
-  g* list = nullptr;
+  gqueue drop;
   {
     std::lock_guard<rt_mutex> lk(free_lock_);
     while (gfree_.n > kGlobalFreeKeep) {
-      g* x = gfree_.pop();
-      x->link = list;
-      list = x;
+      gqueue b = gfree_.pop();
+      if (drop.tail) drop.tail->link = b.head;
+      else drop.head = b.head;
+      drop.tail = b.tail;
+      drop.n += b.n;
     }
     ngfree_.store(gfree_.n, std::memory_order_relaxed);
   }
-  unmap_list(list);
+  unmap_list(drop.head);
 }
 
 // unmap_list: unmap every g of a free list linked through g::link.
@@ -638,6 +667,7 @@ void sched::unmap_list(g* gp) {
       else all_ = gp->all_next;
       if (gp->all_next) gp->all_next->all_prev = gp->all_prev;
     }
+    fiber_release(gp->ctx);
     stack_mem mem = gp->stack;
     gp->~g();
     stack_free(mem);
@@ -682,7 +712,9 @@ void sched::spawn(const spawn_options& opts, std::size_t size, std::size_t align
   fiber_init(gp->ctx, gp->stack.lo, reinterpret_cast<void*>(c), &fiber_main);
   gp->status.store(gstatus::runnable, std::memory_order_relaxed);  // published by the queue
   if (w) {
-    w->ngoroutines.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count
+    // Owner-only writer (readers sum all workers): no locked RMW needed.
+    w->ngoroutines.store(w->ngoroutines.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
     runq_put(w, gp, /*next=*/true);
     if (npidle_.load(std::memory_order_relaxed) != 0 &&
         nmspinning_.load(std::memory_order_relaxed) == 0)
@@ -780,13 +812,14 @@ void sched::shutdown() {
   g* dummy;
   while (globq_.try_dequeue(dummy)) {
   }
-  gfree_ = gqueue{};
+  gfree_ = gbatches{};
   ngfree_.store(0, std::memory_order_relaxed);
   g* gp = all_;
   all_ = nullptr;
   while (gp) {
     g* next = gp->all_next;
     if (gp->status.load(std::memory_order_relaxed) != gstatus::idle) fiber_destroy(gp->ctx);
+    fiber_release(gp->ctx);
     stack_mem mem = gp->stack;
     gp->~g();
     stack_free(mem);
