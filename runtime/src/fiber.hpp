@@ -5,24 +5,32 @@
 // ASan/TSan switch hooks (model: folly/fibers/BoostContextCompatibility.h).
 // Everything above it switches through switch_in / switch_out.
 //
-// The switch model: every fiber switches only to and from its worker's
-// scheduler context, never fiber to fiber (Go's mcall to g0). The scheduler
-// context is the worker thread's own stack. Because fibers migrate, a fiber
-// never caches "its" worker: on every resume it is handed the resuming
-// scheduler's context (fctx_link below), and reaches worker state only
-// through non-inlined accessors.
+// The switch model: the scheduler context (the worker thread's own stack,
+// Go's g0) runs a fiber with switch_in; the fiber comes back with
+// switch_out. When a fiber blocks, yields or exits and its worker has
+// another fiber ready locally, it hands the worker straight over with
+// switch_direct (one jump instead of two): the next fiber, as soon as it is
+// resumed, runs an `arrive` callback on its own stack, the previous fiber
+// being fully off its own by then; that is where the scheduler's
+// post-switch work (park's unlock, re-queueing, freeing) happens. The scheduler stays parked
+// in switch_in meanwhile; whichever fiber eventually switches out returns to
+// it, so switch_in reports which fiber that was. Because fibers migrate, a
+// fiber never caches "its" worker: every resume hands it the resuming
+// scheduler's context (sched_fctx), and worker state is reached only through
+// non-inlined accessors.
 //
 // Invariants:
 //   - fctx is valid exactly while the fiber is not running (it is the point
 //     to resume at); sched_fctx is valid exactly while it is running.
 //   - The per-thread C++ exception globals (__cxa_get_globals) belong to the
-//     running context: switch_in swaps the fiber's saved state in, the switch
-//     back swaps it out, so `throw;` and std::uncaught_exceptions() follow
-//     the fiber across workers.
-//   - errno is fiber-local the same way: switch_in installs the fiber's
-//     saved errno in the (new) thread's errno, the switch back saves it.
-//     So a fiber reads the errno of its own last failing call, wherever it
-//     runs now, and never one left behind by another fiber.
+//     running fiber: every switch into a fiber installs its saved state in
+//     the thread's globals, every switch out of it saves them back, so
+//     `throw;` and std::uncaught_exceptions() follow the fiber across
+//     workers. The scheduler context itself never has an exception in
+//     flight: while it runs, the globals are empty.
+//   - errno is fiber-local the same way: a fiber reads the errno of its own
+//     last failing call, wherever it runs now, never one left behind by
+//     another fiber.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +61,8 @@ namespace gofer::detail {
 
 // eh_state mirrors the Itanium C++ ABI's __cxa_eh_globals (libstdc++
 // unwind-cxx.h, libc++abi cxa_exception.h: the same two leading fields).
+struct direct_args;
+
 struct eh_state {
   void* caught = nullptr;       // caughtExceptions: the handler stack
   unsigned int uncaught = 0;    // uncaughtExceptions
@@ -65,6 +75,7 @@ struct fiber_ctx {
   eh_state eh;                 // exception state while not running
   int err = 0;                 // errno while not running
   void (*entry)(fiber_ctx*) = nullptr;  // first function (fiber_init)
+  direct_args* pending = nullptr;  // set by switch_direct for the target
   const void* stack_lo = nullptr;  // usable stack [stack_lo, stack_lo+size)
   std::size_t stack_size = 0;
 #if GOFER_ASAN
@@ -106,14 +117,21 @@ void fiber_destroy(fiber_ctx& f);
 // fiber, reused across spawns): call before the stack is unmapped.
 void fiber_release(fiber_ctx& f);
 
-// switch_in runs fiber f from scheduler context s until it switches out.
-// Scheduler side only.
-void switch_in(sched_ctx& s, fiber_ctx& f);
+// switch_in runs fiber f from scheduler context s until a fiber switches
+// out to s, and returns that fiber: f, or one that f (or its successors)
+// handed the worker to with switch_direct. Scheduler side only.
+fiber_ctx* switch_in(sched_ctx& s, fiber_ctx& f);
 
-// switch_out returns from the running fiber f to the scheduler that resumed
-// it; it returns when some scheduler resumes f again. `exiting` marks the
-// final switch of a dead fiber (its sanitizer state is dropped).
-// `s` is the scheduler that resumed f (the current worker's).
+// switch_out returns from the running fiber f to the scheduler of its
+// worker, s; it returns when some scheduler (or fiber) resumes f again.
+// `exiting` marks the final switch of a dead fiber (its sanitizer state is
+// dropped).
 void switch_out(fiber_ctx& f, sched_ctx& s, bool exiting);
+
+// switch_direct hands the worker (scheduler context s) from the running
+// fiber `from` to the runnable fiber `to`, then runs arrive(from, arg) on
+// to's stack, once from is off its own. Returns when from is resumed.
+void switch_direct(fiber_ctx& from, fiber_ctx& to, sched_ctx& s, bool exiting,
+                   void (*arrive)(fiber_ctx* from, void* arg), void* arg);
 
 }  // namespace gofer::detail

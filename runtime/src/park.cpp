@@ -28,8 +28,7 @@ void park(unlock_fn unlock, void* arg) {
   if (gp == nullptr) fatal("gofer: park called outside a fiber");
   gp->unlock = unlock;
   gp->unlock_arg = arg;
-  gp->action = gaction::park;
-  switch_out(gp->ctx, w->sctx, false);
+  w->s->leave(w, gp, gaction::park);
   // Resumed, perhaps on another worker: do not use w here.
 }
 
@@ -42,8 +41,7 @@ void go_yield() noexcept {
     sched_yield();
     return;
   }
-  gp->action = gaction::yield;
-  switch_out(gp->ctx, w->sctx, false);
+  w->s->leave(w, gp, gaction::yield);
 }
 
 bool can_spin(int iter) noexcept {

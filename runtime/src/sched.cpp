@@ -130,8 +130,7 @@ void fiber_main(fiber_ctx* f) {
   }
   // Re-read the worker: the fiber may have migrated since it started.
   worker* w = this_worker();
-  gp->action = gaction::exit;
-  switch_out(gp->ctx, w->sctx, /*exiting=*/true);
+  w->s->leave(w, gp, gaction::exit);
   __builtin_unreachable();
 }
 
@@ -215,8 +214,9 @@ void sched::schedule(worker* w) {
   }
 }
 
-// execute runs gp until it switches out, then carries out what it asked for
-// (Go's execute + the mcall'd park_m / gosched_m / goexit0).
+// execute runs gp until a fiber switches back to the scheduler (gp, or a
+// fiber it handed the worker to), then carries out what that fiber asked
+// for (Go's execute + the mcall'd park_m / gosched_m / goexit0).
 void sched::execute(worker* w, g* gp) {
   for (;;) {
     w->schedtick++;
@@ -224,36 +224,76 @@ void sched::execute(worker* w, g* gp) {
     gp->status.store(gstatus::running, std::memory_order_relaxed);  // relaxed: owner
     w->cur = gp;
     w->running.store(true, std::memory_order_relaxed);  // relaxed: a backoff hint
-    switch_in(w->sctx, gp->ctx);
-    // gp is off its stack now.
+    g* back = reinterpret_cast<g*>(switch_in(w->sctx, gp->ctx));
+    // `back` is off its stack now.
     w->cur = nullptr;
     w->running.store(false, std::memory_order_relaxed);
-    switch (gp->action) {
-      case gaction::park:
-        gp->action = gaction::none;
-        // release: a waker's CAS in ready() must see waiting; the unlock
-        // callback publishes gp (e.g. releases the wait queue's lock).
-        gp->status.store(gstatus::waiting, std::memory_order_release);
-        if (!gp->unlock(gp, gp->unlock_arg)) {
-          continue;  // unlock says nothing will ready it: resume at once
-        }
-        return;
-      case gaction::yield:
-        gp->action = gaction::none;
-        gp->status.store(gstatus::runnable, std::memory_order_relaxed);
-        runq_put(w, gp, /*next=*/false);
-        return;
-      case gaction::exit:
-        gp->status.store(gstatus::dead, std::memory_order_relaxed);
-        // Owner-only writer: a plain load+store, no locked RMW.
-        w->ngoroutines.store(w->ngoroutines.load(std::memory_order_relaxed) - 1,
-                             std::memory_order_relaxed);
-        free_g(w, gp);
-        return;
-      case gaction::none:
-        fatal("gofer: fiber switched out without an action");
-    }
+    if (after_switch(w, back, /*direct=*/false)) return;
+    gp = back;  // park's unlock said nothing will ready it: resume at once
   }
+}
+
+// after_switch does what fiber gp asked for when it switched out: on the
+// scheduler stack (direct == false) or on the stack of the fiber it handed
+// the worker to (direct == true). Returns false when gp must be resumed at
+// once (scheduler path only; on the direct path it is queued in runnext).
+bool sched::after_switch(worker* w, g* gp, bool direct) {
+  switch (gp->action) {
+    case gaction::park:
+      gp->action = gaction::none;
+      // release: a waker's CAS in ready() must see waiting; the unlock
+      // callback publishes gp (e.g. releases the wait queue's lock).
+      gp->status.store(gstatus::waiting, std::memory_order_release);
+      if (gp->unlock(gp, gp->unlock_arg)) return true;
+      if (!direct) return false;
+      gp->status.store(gstatus::runnable, std::memory_order_relaxed);
+      runq_put(w, gp, /*next=*/true);
+      return true;
+    case gaction::yield:
+      gp->action = gaction::none;
+      gp->status.store(gstatus::runnable, std::memory_order_relaxed);
+      runq_put(w, gp, /*next=*/false);
+      return true;
+    case gaction::exit:
+      gp->status.store(gstatus::dead, std::memory_order_relaxed);
+      // Owner-only writer: a plain load+store, no locked RMW.
+      w->ngoroutines.store(w->ngoroutines.load(std::memory_order_relaxed) - 1,
+                           std::memory_order_relaxed);
+      free_g(w, gp);
+      return true;
+    case gaction::none:
+      break;
+  }
+  fatal("gofer: fiber switched out without an action");
+}
+
+// leave: the running fiber cur gives up worker w (park, yield or exit).
+// Runs on cur's stack. If w has a fiber ready locally, and no due timer or
+// fairness tick needs the scheduler loop, hand the worker straight to it
+// (one context switch); else return to the scheduler.
+void sched::leave(worker* w, g* cur, gaction act) {
+  cur->action = act;
+  const bool exiting = act == gaction::exit;
+  g* nx = nullptr;
+  if (!stopping_.load(std::memory_order_relaxed) && (w->schedtick + 1) % kFairnessTicks != 0) {
+    std::int64_t t = w->timers.when0();
+    if (t == 0 || t > nanotime()) nx = w->q.get();
+  }
+  if (nx == nullptr) {
+    switch_out(cur->ctx, w->sctx, exiting);
+    return;
+  }
+  w->schedtick++;
+  nx->w = w;
+  nx->status.store(gstatus::running, std::memory_order_relaxed);  // relaxed: owner
+  w->cur = nx;
+  switch_direct(
+      cur->ctx, nx->ctx, w->sctx, exiting,
+      [](fiber_ctx* from, void* arg) {
+        auto* wk = static_cast<worker*>(arg);
+        wk->s->after_switch(wk, reinterpret_cast<g*>(from), /*direct=*/true);
+      },
+      w);
 }
 
 void sched::runq_put(worker* w, g* gp, bool next) {

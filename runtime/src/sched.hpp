@@ -218,7 +218,11 @@ class sched {
   // run_main: Runtime::run.
   void run_main(void (*fn)(void*), void* arg);
 
-  // park_current: the running fiber of worker w parks (park()).
+  // leave: the running fiber cur gives up worker w (park, yield, exit).
+  // Fiber side; see sched.cpp.
+  void leave(worker* w, g* cur, gaction act);
+  bool after_switch(worker* w, g* gp, bool direct);
+
   // Worker entry and loop.
   void worker_main(worker* w);
 
