@@ -42,13 +42,15 @@ void expect_panic(F&& f, const std::string& msg) {
 // ---------------------------------------------------------------------------
 
 TEST(WaitGroup, WaitWithZeroCounterReturnsAtOnceOnAThread) {
+  const auto t0 = std::chrono::steady_clock::now();
   sync::WaitGroup wg;
   wg.Wait();
   wg.Add(2);
   wg.Done();
   wg.Done();
   wg.Wait();
-  SUCCEED();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, gofer_test::slack(500ms));
+  EXPECT_FALSE(gofer_test::in_fiber());
 }
 
 TEST(WaitGroup, NegativeCounterPanics) {
