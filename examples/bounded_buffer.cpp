@@ -11,11 +11,10 @@
 // Three producer fibers and a plain std::thread produce 100,000 numbers,
 // four consumer fibers take them: gofer's sync types work between fibers
 // and threads alike. Every number is accounted for exactly once.
-#include <gofer/gofer.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <gofer/gofer.hpp>
 #include <thread>
 
 using namespace gofer;

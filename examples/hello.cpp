@@ -16,9 +16,8 @@
 //       wg.Wait()
 //       fmt.Println("total:", total, "goroutines:", runtime.NumGoroutine())
 //   }
-#include <gofer/gofer.hpp>
-
 #include <cstdio>
+#include <gofer/gofer.hpp>
 
 using namespace gofer;
 

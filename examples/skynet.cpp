@@ -15,10 +15,9 @@
 //       for i := 0; i < div; i++ { sum += <-rc }
 //       c <- sum
 //   }
-#include <gofer/gofer.hpp>
-
 #include <cstdint>
 #include <cstdio>
+#include <gofer/gofer.hpp>
 
 using namespace gofer;
 

@@ -150,8 +150,7 @@ fiber_ctx* switch_in(sched_ctx& s, fiber_ctx& f) {
 
 void switch_out(fiber_ctx& f, sched_ctx& s, bool exiting) {
 #if GOFER_ASAN
-  __sanitizer_start_switch_fiber(exiting ? nullptr : &f.asan_fake_stack, s.stack_lo,
-                                 s.stack_size);
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &f.asan_fake_stack, s.stack_lo, s.stack_size);
 #endif
 #if GOFER_TSAN
   __tsan_switch_to_fiber(s.tsan_fiber, 0);

@@ -64,19 +64,19 @@ namespace gofer::detail {
 struct direct_args;
 
 struct eh_state {
-  void* caught = nullptr;       // caughtExceptions: the handler stack
-  unsigned int uncaught = 0;    // uncaughtExceptions
+  void* caught = nullptr;     // caughtExceptions: the handler stack
+  unsigned int uncaught = 0;  // uncaughtExceptions
 };
 
 // fiber_ctx: what the switch needs of one fiber.
 struct fiber_ctx {
-  void* fctx = nullptr;        // resume point while not running
-  void* sched_fctx = nullptr;  // the resuming scheduler, while running
-  eh_state eh;                 // exception state while not running
-  int err = 0;                 // errno while not running
+  void* fctx = nullptr;                 // resume point while not running
+  void* sched_fctx = nullptr;           // the resuming scheduler, while running
+  eh_state eh;                          // exception state while not running
+  int err = 0;                          // errno while not running
   void (*entry)(fiber_ctx*) = nullptr;  // first function (fiber_init)
-  direct_args* pending = nullptr;  // set by switch_direct for the target
-  const void* stack_lo = nullptr;  // usable stack [stack_lo, stack_lo+size)
+  direct_args* pending = nullptr;       // set by switch_direct for the target
+  const void* stack_lo = nullptr;       // usable stack [stack_lo, stack_lo+size)
   std::size_t stack_size = 0;
 #if GOFER_ASAN
   void* asan_fake_stack = nullptr;

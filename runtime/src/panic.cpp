@@ -1,8 +1,8 @@
 // panic.cpp — throwing Go's panics and reporting fatal errors.
+#include "gofer/panic.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-
-#include "gofer/panic.hpp"
 
 namespace gofer::detail {
 

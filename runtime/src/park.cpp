@@ -1,5 +1,7 @@
 // park.cpp — park/ready, the thread-or-fiber waiter, futexes, and the
 // spin/yield helpers of the sync primitives. See gofer/detail/park.hpp.
+#include "gofer/detail/park.hpp"
+
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -7,7 +9,6 @@
 
 #include <climits>
 
-#include "gofer/detail/park.hpp"
 #include "gofer/panic.hpp"
 #include "sched.hpp"
 
@@ -66,8 +67,8 @@ void do_spin() noexcept {
 }
 
 void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
 }
 
 void futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept {

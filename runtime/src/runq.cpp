@@ -22,7 +22,9 @@ std::uint32_t runq::grab(std::atomic<g*>* batch, std::uint32_t batch_head, bool 
             // and will likely block soon and run it: back off 3 us rather
             // than thrash it between workers (Go's comment: a sync channel
             // op takes ~50 ns, so 3 us is a ~50x overshoot).
-            struct timespec ts{0, 3000};
+            struct timespec ts {
+              0, 3000
+            };
             nanosleep(&ts, nullptr);
           }
           if (!runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel,

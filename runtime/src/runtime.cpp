@@ -1,12 +1,13 @@
 // runtime.cpp — the Runtime object, the default runtime, gofer::run and
 // Go's runtime package functions. See gofer/runtime.hpp.
+#include "gofer/runtime.hpp"
+
 #include <sched.h>
 
 #include <atomic>
 #include <mutex>
 
 #include "gofer/panic.hpp"
-#include "gofer/runtime.hpp"
 #include "sched.hpp"
 
 namespace gofer {

@@ -108,8 +108,13 @@ std::size_t env_size(const char* name, std::size_t dflt) {
   if (!v || !*v) return dflt;
   char* end = nullptr;
   unsigned long long n = std::strtoull(v, &end, 10);
-  if (end && (*end == 'k' || *end == 'K')) n <<= 10, ++end;
-  else if (end && (*end == 'm' || *end == 'M')) n <<= 20, ++end;
+  if (*end == 'k' || *end == 'K') {
+    n <<= 10;
+    ++end;
+  } else if (*end == 'm' || *end == 'M') {
+    n <<= 20;
+    ++end;
+  }
   if (*end != '\0' || n < 16 * 1024) return dflt;
   return static_cast<std::size_t>(n);
 }
@@ -172,8 +177,7 @@ std::atomic<int>& blocked_threads() noexcept { return g_blocked_threads; }
 
 sched::sched(const Runtime::Options& opts)
     : nworkers_(opts.workers > 0 ? opts.workers : default_worker_count()),
-      stack_size_(opts.stack_size > 0 ? opts.stack_size
-                                      : env_size("GOFER_STACK_SIZE", 256 * 1024)),
+      stack_size_(opts.stack_size > 0 ? opts.stack_size : env_size("GOFER_STACK_SIZE", 256 * 1024)),
       workers_(new worker[static_cast<std::size_t>(nworkers_)]) {
   install_overflow_handler(&overflow_query_fn);
   g_live_runtimes.fetch_add(1, std::memory_order_acq_rel);
@@ -373,8 +377,7 @@ g* sched::steal_work(worker* w, bool* timers_ran) {
           }
         }
       }
-      if (g* gp = w->q.steal_into_from(v->q, last,
-                                       v->running.load(std::memory_order_relaxed)))
+      if (g* gp = w->q.steal_into_from(v->q, last, v->running.load(std::memory_order_relaxed)))
         return gp;
     }
   }
@@ -555,7 +558,9 @@ void sched::idle_sleep(worker* w) {
     nev = epoll_pwait2(w->epfd, &ev, 1, nullptr, nullptr);
   } else {
     std::int64_t d = std::max<std::int64_t>(deadline - now, 0);
-    struct timespec ts{static_cast<time_t>(d / 1000000000), static_cast<long>(d % 1000000000)};
+    struct timespec ts {
+      static_cast<time_t>(d / 1000000000), static_cast<long>(d % 1000000000)
+    };
     nev = epoll_pwait2(w->epfd, &ev, 1, &ts, nullptr);
     if (nev < 0 && errno == ENOSYS)
       nev = epoll_wait(w->epfd, &ev, 1, static_cast<int>((d + 999999) / 1000000));
@@ -582,8 +587,8 @@ bool sched::check_dead() {
   // Every other thread must be blocked inside gofer (or be a sanitizer's).
   int threads = count_process_threads();
   if (threads < 0) return false;
-  int others = threads - nworkers_ - g_inert_threads -
-               g_blocked_threads.load(std::memory_order_acquire);
+  int others =
+      threads - nworkers_ - g_inert_threads - g_blocked_threads.load(std::memory_order_acquire);
   if (others > 0) return true;
   // Re-check after reading /proc (a slow read): still all idle, no work.
   {
@@ -694,8 +699,10 @@ void sched::trim_pool() {
     std::lock_guard<rt_mutex> lk(free_lock_);
     while (gfree_.n > kGlobalFreeKeep) {
       gqueue b = gfree_.pop();
-      if (drop.tail) drop.tail->link = b.head;
-      else drop.head = b.head;
+      if (drop.tail)
+        drop.tail->link = b.head;
+      else
+        drop.head = b.head;
       drop.tail = b.tail;
       drop.n += b.n;
     }
@@ -710,8 +717,10 @@ void sched::unmap_list(g* gp) {
     g* next = gp->link;
     {
       std::lock_guard<rt_mutex> lk(all_lock_);
-      if (gp->all_prev) gp->all_prev->all_next = gp->all_next;
-      else all_ = gp->all_next;
+      if (gp->all_prev)
+        gp->all_prev->all_next = gp->all_next;
+      else
+        all_ = gp->all_next;
       if (gp->all_next) gp->all_next->all_prev = gp->all_prev;
     }
     fiber_release(gp->ctx);
@@ -742,8 +751,8 @@ void sched::spawn(const spawn_options& opts, std::size_t size, std::size_t align
   std::uintptr_t c = (top - size) & ~(static_cast<std::uintptr_t>(align) - 1);
   if (size >= top - lo || c - lo < (top - lo) / 2) {
     free_g(w, gp);
-    throw std::length_error("gofer::go: the callable and its arguments (" +
-                            std::to_string(size) + " bytes) do not fit in half of the fiber's " +
+    throw std::length_error("gofer::go: the callable and its arguments (" + std::to_string(size) +
+                            " bytes) do not fit in half of the fiber's " +
                             std::to_string(top - lo) + "-byte stack; capture less by value");
   }
   try {

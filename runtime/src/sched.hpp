@@ -69,25 +69,25 @@ enum class gaction : std::uint8_t { none, park, yield, exit };
 // mapping and is reused with it (free pools), like Go's g and its stack.
 struct alignas(64) g {
   // Hot: touched by every spawn, switch and park (first cache lines).
-  fiber_ctx ctx;                      // switch state (fiber.hpp)
-  worker* w = nullptr;                // worker running it; valid while running
+  fiber_ctx ctx;        // switch state (fiber.hpp)
+  worker* w = nullptr;  // worker running it; valid while running
   std::atomic<gstatus> status{gstatus::idle};
-  gaction action = gaction::none;     // written by the fiber before switch_out
-  bool pooled_size = false;           // stack.size is the runtime default
-  unlock_fn unlock = nullptr;         // park's callback, for the scheduler
+  gaction action = gaction::none;  // written by the fiber before switch_out
+  bool pooled_size = false;        // stack.size is the runtime default
+  unlock_fn unlock = nullptr;      // park's callback, for the scheduler
   void* unlock_arg = nullptr;
-  void (*run)(void*) = nullptr;       // the closure's entry point
-  void* closure = nullptr;            // on this stack, just below the g
-  sched* s = nullptr;                 // owning runtime (fixed)
-  std::uint64_t id = 0;               // Go-style goroutine id
-  g* link = nullptr;                  // free-pool / batch link
+  void (*run)(void*) = nullptr;  // the closure's entry point
+  void* closure = nullptr;       // on this stack, just below the g
+  sched* s = nullptr;            // owning runtime (fixed)
+  std::uint64_t id = 0;          // Go-style goroutine id
+  g* link = nullptr;             // free-pool / batch link
   // Cold: touched when the stack is mapped, unmapped or overflows, or when
   // this g heads a batch of the global free pool (gbatches).
   g* batch_next = nullptr;
   g* batch_tail = nullptr;
   int batch_n = 0;
-  stack_mem stack;                    // the mapping this g lives in
-  g* all_prev = nullptr;              // registry of every mapped g (s->all_lock_)
+  stack_mem stack;        // the mapping this g lives in
+  g* all_prev = nullptr;  // registry of every mapped g (s->all_lock_)
   g* all_next = nullptr;
 };
 
@@ -102,8 +102,10 @@ struct gqueue {
   int n = 0;
   void push(g* gp) noexcept {
     gp->link = nullptr;
-    if (tail) tail->link = gp;
-    else head = gp;
+    if (tail)
+      tail->link = gp;
+    else
+      head = gp;
     tail = gp;
     n++;
   }
@@ -144,8 +146,10 @@ struct gbatches {
     b.head->batch_next = nullptr;
     b.head->batch_tail = b.tail;
     b.head->batch_n = b.n;
-    if (last) last->batch_next = b.head;
-    else first = b.head;
+    if (last)
+      last->batch_next = b.head;
+    else
+      first = b.head;
     last = b.head;
     n += b.n;
   }
@@ -169,17 +173,17 @@ struct alignas(64) worker {
   sched* s = nullptr;
   int id = 0;
   runq q;
-  timer_heap timers;                   // any thread (own lock)
-  sched_ctx sctx;                      // this thread's scheduler context
-  g* cur = nullptr;                    // running fiber (owner; read by thieves' heuristics)
-  std::atomic<bool> running{false};    // running a fiber (thieves' runnext backoff)
+  timer_heap timers;                 // any thread (own lock)
+  sched_ctx sctx;                    // this thread's scheduler context
+  g* cur = nullptr;                  // running fiber (owner; read by thieves' heuristics)
+  std::atomic<bool> running{false};  // running a fiber (thieves' runnext backoff)
   std::uint32_t schedtick = 0;
-  std::uint64_t rng = 0;               // fastrand state
+  std::uint64_t rng = 0;  // fastrand state
   bool spinning = false;
-  std::atomic<bool> idle_listed{false};  // on s->idle_ (guarded by s->lock_ for writes)
-  worker* idle_next = nullptr;           // guarded by s->lock_
-  std::atomic<std::int64_t> ngoroutines{0};  // spawned here minus exited here
-  gqueue free_;                        // local free pool (Go's p.gFree)
+  std::atomic<bool> idle_listed{false};       // on s->idle_ (guarded by s->lock_ for writes)
+  worker* idle_next = nullptr;                // guarded by s->lock_
+  std::atomic<std::int64_t> ngoroutines{0};   // spawned here minus exited here
+  gqueue free_;                               // local free pool (Go's p.gFree)
   std::uint64_t goid_next = 0, goid_end = 0;  // Go's goidcache
   int epfd = -1, evfd = -1;
   moodycamel::ProducerToken* ptok = nullptr;
@@ -260,17 +264,18 @@ class sched {
   moodycamel::ConcurrentQueue<g*> globq_;
   std::atomic<std::int64_t> globq_size_{0};  // approximate, for cheap checks
 
-  rt_mutex lock_;                      // the idle list (Go's sched.lock)
-  worker* idle_ = nullptr;             // Guarded by lock_.
-  std::atomic<int> npidle_{0};         // written under lock_
+  rt_mutex lock_;               // the idle list (Go's sched.lock)
+  worker* idle_ = nullptr;      // Guarded by lock_.
+  std::atomic<int> npidle_{0};  // written under lock_
   std::atomic<int> nmspinning_{0};
 
   std::atomic<bool> stopping_{false};
-  std::atomic<int> deadlock_detect_{0};  // > 0 while a run() is active
+  std::atomic<int> deadlock_detect_{0};          // > 0 while a run() is active
   std::atomic<std::int64_t> ext_goroutines_{0};  // spawned from plain threads
   std::atomic<std::uint64_t> goid_gen_{0};
   std::atomic<std::uint32_t> timer_rr_{0};
-  std::atomic<std::uint32_t> color_next_{0};  // stack colouring (alloc_g)   // round robin for plain-thread timers
+  std::atomic<std::uint32_t> color_next_{
+      0};  // stack colouring (alloc_g)   // round robin for plain-thread timers
 
   // Free fibers shared by all workers (Go's sched.gFree). Guarded by
   // free_lock_.

@@ -23,8 +23,7 @@ bool cansemacquire(std::atomic<std::uint32_t>* addr) {
   for (;;) {
     std::uint32_t v = addr->load(std::memory_order_acquire);
     if (v == 0) return false;
-    if (addr->compare_exchange_weak(v, v - 1, std::memory_order_acq_rel,
-                                    std::memory_order_relaxed))
+    if (addr->compare_exchange_weak(v, v - 1, std::memory_order_acq_rel, std::memory_order_relaxed))
       return true;
   }
 }
@@ -57,11 +56,14 @@ void sema_queue::acquire(std::atomic<std::uint32_t>* addr, bool lifo) {
     } else {
       s.next = nullptr;
       s.prev = tail_;
-      if (tail_) tail_->next = &s;
-      else head_ = &s;
+      if (tail_)
+        tail_->next = &s;
+      else
+        head_ = &s;
       tail_ = &s;
     }
-    block(s.w, [](void* m) { static_cast<rt_mutex*>(m)->unlock(); }, &lock_);
+    block(
+        s.w, [](void* m) { static_cast<rt_mutex*>(m)->unlock(); }, &lock_);
     if (s.ticket != 0 || cansemacquire(addr)) break;
   }
 }
@@ -80,8 +82,10 @@ void sema_queue::release(std::atomic<std::uint32_t>* addr, bool handoff) {
   sema_waiter* s = head_;
   if (s) {
     head_ = s->next;
-    if (head_) head_->prev = nullptr;
-    else tail_ = nullptr;
+    if (head_)
+      head_->prev = nullptr;
+    else
+      tail_ = nullptr;
     s->next = s->prev = nullptr;
     nwait_.fetch_sub(1, std::memory_order_acq_rel);
   }

@@ -162,11 +162,10 @@ void install_overflow_handler(overflow_query q) {
 void signal_stack_init() {
   if (t_altstack) return;
   stack_t old;
-  if (sigaltstack(nullptr, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
-      old.ss_size >= 16 * 1024)
+  if (sigaltstack(nullptr, &old) == 0 && !(old.ss_flags & SS_DISABLE) && old.ss_size >= 16 * 1024)
     return;  // the thread has one already (ASan gives its threads one)
-  void* p = mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* p =
+      mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return;  // no altstack: an overflow then dies by SIGSEGV
   stack_t ss;
   std::memset(&ss, 0, sizeof ss);

@@ -26,9 +26,9 @@ namespace gofer::detail {
 struct stack_mem {
   char* map_base = nullptr;  // start of the mapping (the guard region)
   std::size_t map_size = 0;
-  char* lo = nullptr;        // lowest usable byte
-  std::size_t size = 0;      // usable bytes: [lo, lo + size)
-  bool vma_guard = false;    // guarded with mprotect (counts against budget)
+  char* lo = nullptr;      // lowest usable byte
+  std::size_t size = 0;    // usable bytes: [lo, lo + size)
+  bool vma_guard = false;  // guarded with mprotect (counts against budget)
 };
 
 // kGuardBytes: guard region below every stack. 64 KiB catches frames of up

@@ -15,9 +15,7 @@ struct Cond::waiter {
 
 namespace {
 // less: ticket a comes before b, modulo wrap-around (Go's less).
-inline bool less(std::uint32_t a, std::uint32_t b) {
-  return static_cast<std::int32_t>(a - b) < 0;
-}
+inline bool less(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) < 0; }
 }  // namespace
 
 void Cond::Wait() {
@@ -34,8 +32,10 @@ void Cond::Wait() {
     waiter s;
     s.w.init();
     s.ticket = t;
-    if (tail_) tail_->next = &s;
-    else head_ = &s;
+    if (tail_)
+      tail_->next = &s;
+    else
+      head_ = &s;
     tail_ = &s;
     gofer::detail::block(
         s.w, [](void* m) { static_cast<gofer::detail::rt_mutex*>(m)->unlock(); }, &nl_lock_);
@@ -57,8 +57,10 @@ void Cond::Signal() {
     for (waiter *p = nullptr, *s = head_; s != nullptr; p = s, s = s->next) {
       if (s->ticket == t) {
         waiter* n = s->next;
-        if (p) p->next = n;
-        else head_ = n;
+        if (p)
+          p->next = n;
+        else
+          head_ = n;
         if (tail_ == s) tail_ = p;
         s->next = nullptr;
         found = s;

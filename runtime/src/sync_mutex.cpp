@@ -1,8 +1,7 @@
 // sync_mutex.cpp — port of sync.Mutex's lockSlow / unlockSlow
 // (sync/mutex.go, go1.19). See gofer/sync/mutex.hpp.
-#include "gofer/sync/mutex.hpp"
-
 #include "gofer/panic.hpp"
+#include "gofer/sync/mutex.hpp"
 #include "sched.hpp"
 
 namespace gofer::sync {

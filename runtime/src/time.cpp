@@ -1,11 +1,12 @@
 // time.cpp — time::Now and time::Sleep (Go's time.Now, time.Sleep /
 // runtime.timeSleep). See gofer/time.hpp.
+#include "gofer/time.hpp"
+
 #include <time.h>
 
 #include <climits>
 #include <thread>
 
-#include "gofer/time.hpp"
 #include "sched.hpp"
 
 namespace gofer::time {

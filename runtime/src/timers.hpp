@@ -68,7 +68,7 @@ class timer_heap {
   void publish_locked();
 
   rt_mutex lock_;
-  std::vector<timer*> h_;                 // Guarded by lock_.
+  std::vector<timer*> h_;  // Guarded by lock_.
   std::atomic<std::int64_t> when0_{0};
   std::atomic<std::int64_t> size_{0};
 };

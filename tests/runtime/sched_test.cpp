@@ -221,8 +221,7 @@ TEST_P(SchedTest, NumGoroutineCountsLiveFibers) {
     gate.Done();
     done.Wait();
     EXPECT_TRUE(eventually([] { return gofer::runtime::NumGoroutine() == 1; }))
-        << "finished fibers stop being counted; NumGoroutine = "
-        << gofer::runtime::NumGoroutine();
+        << "finished fibers stop being counted; NumGoroutine = " << gofer::runtime::NumGoroutine();
   });
 }
 

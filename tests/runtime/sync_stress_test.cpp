@@ -356,10 +356,11 @@ TEST_P(SyncStressTest, CondBroadcastReleasesEveryWaiterEveryRound) {
   const std::int64_t rounds = scaled(20'000, 1'000);
   sync::Mutex mu;
   sync::Cond cond(&mu);
-  int arrived = 0;             // guarded by mu
+  int arrived = 0;              // guarded by mu
   std::int64_t generation = 0;  // guarded by mu
   std::atomic<std::uint64_t> passes{0};
-  Watchdog dog("Cond barrier", [&] { return passes.load(std::memory_order_relaxed); }, 20s);
+  Watchdog dog(
+      "Cond barrier", [&] { return passes.load(std::memory_order_relaxed); }, 20s);
   run([&] {
     sync::WaitGroup wg;
     wg.Add(fibers);

@@ -632,8 +632,8 @@ TEST_P(SyncTest, CondSignalWakesTheOldestWaiterFirst) {
   run([&] {
     sync::Mutex mu;
     sync::Cond cond(&mu);
-    int waiting = 0;          // guarded by mu
-    std::vector<int> order;   // guarded by mu
+    int waiting = 0;         // guarded by mu
+    std::vector<int> order;  // guarded by mu
     sync::WaitGroup wg;
     wg.Add(kWaiters);
     for (int i = 0; i < kWaiters; ++i) {
@@ -670,11 +670,12 @@ TEST_P(SyncTest, CondTicketTakenBeforeSignalIsNotMissed) {
   // failure).
   const int kRounds = static_cast<int>(gofer_test::scaled(2000, 300));
   std::atomic<std::uint64_t> progress{0};
-  gofer_test::Watchdog dog("Cond signal after unlock", [&] { return progress.load(); }, 20s);
+  gofer_test::Watchdog dog(
+      "Cond signal after unlock", [&] { return progress.load(); }, 20s);
   run([&] {
     sync::Mutex mu;
     sync::Cond cond(&mu);
-    int waiting = 0;  // guarded by mu
+    int waiting = 0;      // guarded by mu
     int rounds_done = 0;  // guarded by mu
     sync::WaitGroup wg;
     wg.Add(1);

@@ -244,7 +244,8 @@ TEST_P(TimeTest, ManyConcurrentSleepersAllWakeOnTime) {
   std::atomic<std::int64_t> max_late_ns{0};
   time::Duration spawn_time{}, total_time{};
   std::atomic<std::uint64_t> progress{0};
-  gofer_test::Watchdog dog("concurrent sleepers", [&] { return progress.load(); }, 30s);
+  gofer_test::Watchdog dog(
+      "concurrent sleepers", [&] { return progress.load(); }, 30s);
   run([&] {
     gofer::sync::WaitGroup wg;
     wg.Add(kSleepers);

@@ -252,6 +252,6 @@ inline std::string WorkerCountName(const ::testing::TestParamInfo<int>& info) {
 
 // GOFER_INSTANTIATE_WORKER_COUNTS(Suite) runs every TEST_P of Suite (a
 // subclass of gofer_test::RuntimeTest) with 1, 2, 4 and 8 workers.
-#define GOFER_INSTANTIATE_WORKER_COUNTS(Suite)                                 \
+#define GOFER_INSTANTIATE_WORKER_COUNTS(Suite)                            \
   INSTANTIATE_TEST_SUITE_P(Workers, Suite, ::testing::Values(1, 2, 4, 8), \
                            ::gofer_test::WorkerCountName)

@@ -22,8 +22,7 @@
 namespace gofer {
 
 template <class F, class... A>
-  requires(!std::is_same_v<std::decay_t<F>, spawn_options>)
-void go(F&& f, A&&... args) {
+requires(!std::is_same_v<std::decay_t<F>, spawn_options>) void go(F&& f, A&&... args) {
   detail::spawn_callable(nullptr, spawn_options{}, std::forward<F>(f), std::forward<A>(args)...);
 }
 

@@ -52,8 +52,8 @@ void futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept;
 // waiter is one blocked caller, fiber or thread. Lives on the caller's stack
 // for the duration of one block().
 struct waiter {
-  g* gp = nullptr;                     // the fiber, or nullptr for a thread
-  std::atomic<std::uint32_t> woken{0}; // thread only: 1 once wake() ran
+  g* gp = nullptr;                      // the fiber, or nullptr for a thread
+  std::atomic<std::uint32_t> woken{0};  // thread only: 1 once wake() ran
 
   // for_current fills gp for the calling context.
   void init() noexcept { gp = current_g(); }

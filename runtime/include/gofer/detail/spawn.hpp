@@ -45,8 +45,7 @@ struct closure {
       closure* c;
       ~destroy() { c->~closure(); }
     } d{c};
-    std::apply(
-        [c](A&... xs) { std::invoke(std::move(c->f), std::move(xs)...); }, c->args);
+    std::apply([c](A&... xs) { std::invoke(std::move(c->f), std::move(xs)...); }, c->args);
   }
 };
 

@@ -57,7 +57,7 @@ class RWMutex {
   static constexpr std::int32_t kMaxReaders = 1 << 30;
   void runlock_slow(std::int32_t r);
 
-  Mutex w_;                                  // held by pending writers
+  Mutex w_;                                   // held by pending writers
   std::atomic<std::uint32_t> writer_sem_{0};  // writers wait for readers
   std::atomic<std::uint32_t> reader_sem_{0};  // readers wait for writers
   detail::sema_queue writer_q_;
