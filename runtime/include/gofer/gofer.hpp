@@ -1,8 +1,10 @@
 // gofer/gofer.hpp — everything: go(), run(), the runtime, time and sync.
 #pragma once
 
+#include "gofer/chan.hpp"
 #include "gofer/go.hpp"
 #include "gofer/panic.hpp"
 #include "gofer/runtime.hpp"
+#include "gofer/select.hpp"
 #include "gofer/sync.hpp"
 #include "gofer/time.hpp"
