@@ -733,10 +733,16 @@ void sched::unmap_list(g* gp) {
 
 void sched::spawn(const spawn_options& opts, std::size_t size, std::size_t align,
                   void (*construct)(void*, void*), void* ctx, void (*run)(void*)) {
-  if (stopping_.load(std::memory_order_acquire))
-    throw_panic("gofer: go() on a runtime that is shut down");
   worker* w = this_worker();
   if (w && w->s != this) w = nullptr;
+  if (stopping_.load(std::memory_order_acquire)) {
+    // A fiber of this runtime still running while it shuts down (after
+    // gofer::run's main returned): as when Go's main returns, the new
+    // goroutine would never run. Drop it quietly; the callable is not
+    // even constructed. From outside, spawning on a dead runtime is a bug.
+    if (w) return;
+    throw_panic("gofer: go() on a runtime that is shut down");
+  }
   std::size_t stack = stack_size_;
   if (opts.stack_size != 0) {
     const std::size_t ps = page_size();

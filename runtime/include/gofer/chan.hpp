@@ -117,6 +117,11 @@ class chan {
  public:
   using value_type = T;
   chan() = default;  // nil
+  chan(std::nullptr_t) noexcept {}  // nil, `var c chan T = nil`
+  chan& operator=(std::nullptr_t) noexcept {  // `c = nil`
+    h_ = detail::chan_handle();
+    return *this;
+  }
 
   // send: `ch <- v`. Blocks until a receiver or buffer space takes it.
   void send(const T& v) const {

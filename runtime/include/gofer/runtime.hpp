@@ -50,8 +50,8 @@ class Runtime {
   // (docs/semantics.md). Other fibers keep running after it returns.
   template <class F>
   void run(F&& main_fn) {
-    auto call = [](void* p) { (*static_cast<std::remove_reference_t<F>*>(p))(); };
-    run_main(call, static_cast<void*>(&main_fn));
+    auto body = [&main_fn] { main_fn(); };  // also for plain functions
+    run_main([](void* p) { (*static_cast<decltype(body)*>(p))(); }, &body);
   }
 
   // go spawns a fiber on this runtime (from any thread or fiber).
@@ -90,8 +90,8 @@ class Runtime {
 // An exception escaping main_fn is a panic: "panic: <what>", exit code 2.
 template <class F>
 void run(F&& main_fn) {
-  auto call = [](void* p) { (*static_cast<std::remove_reference_t<F>*>(p))(); };
-  detail::run_default(call, static_cast<void*>(&main_fn));
+  auto body = [&main_fn] { main_fn(); };  // also for plain functions
+  detail::run_default([](void* p) { (*static_cast<decltype(body)*>(p))(); }, &body);
 }
 
 namespace runtime {

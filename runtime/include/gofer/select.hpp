@@ -56,12 +56,18 @@ struct select_result {
 // {-1, false} if no case is ready (the default case). Any fiber or thread.
 select_result selectgo(scase* cases, int n, bool block);
 
+
+}  // namespace detail
+
+// The case types live in namespace gofer (not detail) so that an
+// unqualified select(recv(...), ...) finds gofer::select by
+// argument-dependent lookup, even next to ::select from <sys/select.h>.
 template <class T, class F>
 struct recv_case {
-  hchan* c;
+  detail::hchan* c;
   F f;
   T value{};
-  scase make() { return scase{c, &value, false}; }
+  detail::scase make() { return detail::scase{c, &value, false}; }
   void run(bool ok) {
     if constexpr (std::is_invocable_v<F&, T&&, bool>) {
       f(std::move(value), ok);
@@ -76,10 +82,10 @@ struct recv_case {
 
 template <class T, class F>
 struct send_case {
-  hchan* c;
+  detail::hchan* c;
   T value;
   F f;
-  scase make() { return scase{c, &value, true}; }
+  detail::scase make() { return detail::scase{c, &value, true}; }
   void run(bool) { f(); }
 };
 
@@ -88,6 +94,8 @@ struct default_case {
   F f;
 };
 
+
+namespace detail {
 template <class C>
 struct is_default : std::false_type {};
 template <class F>
@@ -101,32 +109,31 @@ template <class T, class F>
 struct is_case<send_case<T, F>> : std::true_type {};
 template <class F>
 struct is_case<default_case<F>> : std::true_type {};
-
 }  // namespace detail
 
 // recv(c, f): `case v := <-c:` (f(v)), `case v, ok := <-c:` (f(v, ok)),
 // `case <-c:` (f()).
 template <ChanElem T, class F>
-detail::recv_case<T, std::decay_t<F>> recv(const chan<T>& c, F&& f) {
+recv_case<T, std::decay_t<F>> recv(const chan<T>& c, F&& f) {
   return {c.raw(), std::forward<F>(f)};
 }
 template <ChanElem T, class F>
-detail::recv_case<T, std::decay_t<F>> recv(const recv_chan<T>& c, F&& f) {
+recv_case<T, std::decay_t<F>> recv(const recv_chan<T>& c, F&& f) {
   return {c.raw(), std::forward<F>(f)};
 }
 // send(c, v, f): `case c <- v:`. v is evaluated (copied or moved) when the
 // case is built, as Go evaluates it on entering the select.
 template <ChanElem T, class V, class F>
-detail::send_case<T, std::decay_t<F>> send(const chan<T>& c, V&& v, F&& f) {
+send_case<T, std::decay_t<F>> send(const chan<T>& c, V&& v, F&& f) {
   return {c.raw(), T(std::forward<V>(v)), std::forward<F>(f)};
 }
 template <ChanElem T, class V, class F>
-detail::send_case<T, std::decay_t<F>> send(const send_chan<T>& c, V&& v, F&& f) {
+send_case<T, std::decay_t<F>> send(const send_chan<T>& c, V&& v, F&& f) {
   return {c.raw(), T(std::forward<V>(v)), std::forward<F>(f)};
 }
 // default_(f): `default:`.
 template <class F>
-detail::default_case<std::decay_t<F>> default_(F&& f) {
+default_case<std::decay_t<F>> default_(F&& f) {
   return {std::forward<F>(f)};
 }
 
