@@ -11,6 +11,10 @@
 //   rank  lock                         held while taking
 //   ----  ---------------------------  ------------------------------------
 //   10    sync::Mutex / RWMutex (user)  anything below (user code)
+//   15    time Timer/Ticker state::mu  a channel lock (the one-slot C), a
+//                                      timer heap lock (re-arming)
+//   20    hchan::lock_                 other channel locks, in address
+//                                      order (select); released by park
 //   20    sema_queue::lock_            nothing (a leaf; released by park)
 //   20    Cond nl_lock_                nothing (a leaf; released by park)
 //   30    timer_heap::lock_            nothing (callbacks run unlocked)
@@ -29,6 +33,8 @@ namespace gofer::detail {
 
 enum class lock_rank : int {
   user_mutex = 10,
+  timer_state = 15,
+  chan = 20,
   sema_queue = 20,
   cond_list = 20,
   timers = 30,

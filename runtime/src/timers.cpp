@@ -135,15 +135,19 @@ int timer_heap::run(std::int64_t now) {
 }
 
 std::size_t timer_heap::remove_all() {
-  std::lock_guard<rt_mutex> lk(lock_);
-  std::size_t n = h_.size();
-  for (timer* t : h_) {
-    t->idx_ = -1;
-    t->heap_.store(nullptr, std::memory_order_relaxed);
+  std::vector<timer*> dropped;
+  {
+    std::lock_guard<rt_mutex> lk(lock_);
+    for (timer* t : h_) {
+      t->idx_ = -1;
+      t->heap_.store(nullptr, std::memory_order_relaxed);
+    }
+    dropped.swap(h_);
+    publish_locked();
   }
-  h_.clear();
-  publish_locked();
-  return n;
+  for (timer* t : dropped)
+    if (t->drop) t->drop(t->arg);
+  return dropped.size();
 }
 
 }  // namespace gofer::detail

@@ -37,6 +37,9 @@ struct timer {
   std::int64_t period = 0;  // > 0: re-armed every period after firing
   void (*f)(void* arg) = nullptr;
   void* arg = nullptr;
+  // drop, if set, is called instead of f when the runtime shuts down with
+  // the timer still queued (it releases what the queued entry owns).
+  void (*drop)(void* arg) = nullptr;
 
   std::atomic<timer_heap*> heap_{nullptr};  // see invariants
   std::int32_t idx_ = -1;                   // guarded by heap_->lock_
@@ -57,7 +60,8 @@ class timer_heap {
   std::int64_t when0() const noexcept { return when0_.load(std::memory_order_acquire); }
   std::int64_t size() const noexcept { return size_.load(std::memory_order_acquire); }
 
-  // remove_all drops every timer (runtime shutdown). Returns the count.
+  // remove_all drops every timer (runtime shutdown), calling each one's
+  // drop callback with no lock held. Returns the count.
   std::size_t remove_all();
 
  private:

@@ -8,3 +8,4 @@
 #include "gofer/select.hpp"
 #include "gofer/sync.hpp"
 #include "gofer/time.hpp"
+#include "gofer/timer.hpp"

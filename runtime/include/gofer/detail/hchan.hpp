@@ -101,6 +101,9 @@ class hchan {
   // Reference count for the chan<T> handles (intrusive; starts at 1).
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept;
+  // use_count: live handles (a snapshot; time tickers stop themselves when
+  // only their own handle is left).
+  std::int64_t use_count() const noexcept { return refs_.load(std::memory_order_acquire); }
 
  private:
   friend struct select_impl;  // select.cpp: selectgo works on the internals
