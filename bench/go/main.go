@@ -1,4 +1,5 @@
-// Command gofer-bench is the Go twin of bench/runtime_bench.cpp: the same
+// Command gofer-bench is the Go twin of bench/runtime_bench.cpp (this file)
+// and of the other bench/*_bench.cpp (chan.go: chan_bench.cpp): the same
 // workloads with the same sizes, run on real goroutines, so that a gofer
 // fiber, an OS thread and a goroutine can be compared side by side on one
 // machine in one sitting (bench/README.md).
@@ -42,6 +43,10 @@ const (
 
 var reps = flag.Int("reps", 7, "repetitions of each workload; the median is printed")
 var only = flag.String("only", "", "run only workloads whose name contains this string")
+
+// benches are the workload groups of the package's other files (chan.go),
+// added by their init functions; main runs them after its own, in order.
+var benches []func()
 
 func main() {
 	flag.Parse()
@@ -90,6 +95,10 @@ func main() {
 		fmt.Printf("ParkedMemory %.2f KiB/op\n", median(rss))
 		fmt.Printf("ParkedMemory/pte %.2f KiB/op\n", median(pte))
 		fmt.Printf("ParkedMemory/stack_inuse %.2f KiB/op\n", median(stack))
+	}
+
+	for _, b := range benches {
+		b()
 	}
 }
 

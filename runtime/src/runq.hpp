@@ -89,6 +89,13 @@ class runq {
       return next;
     }
     if (inherit) *inherit = false;
+    return get_ring();
+  }
+
+  // get_ring dequeues the head of the ring, leaving runnext alone: how the
+  // scheduler ends a time slice that runnext hand-offs keep inheriting
+  // (Go ends it by sysmon preemption). Owner only.
+  g* get_ring() noexcept {
     for (;;) {
       std::uint32_t h = head_.load(std::memory_order_acquire);  // pairs with other consumers
       std::uint32_t t = tail_.load(std::memory_order_relaxed);  // relaxed: owner's own field

@@ -50,6 +50,16 @@ constexpr std::int64_t kTrimDelayNs = 500 * 1000 * 1000;
 // kFairnessTicks: poll the global queue every 61 schedules (Go: "61 is a
 // prime not too small and not too large").
 constexpr std::uint32_t kFairnessTicks = 61;
+// A fiber taken from runnext inherits the time slice of the fiber that
+// readied it (Go's inheritTime), so a pair handing a worker back and forth
+// through runnext could keep the ring waiting forever. Go ends such a slice
+// by sysmon preemption after forcePreemptNS (10 ms); fibers are not
+// preempted, so local_get ends it instead: every kSliceCheckEvery runnext
+// hand-offs in a row it reads the clock, and once kSliceNs has passed since
+// the first such reading it takes the head of the ring before runnext.
+// Streaks shorter than kSliceCheckEvery never read the clock.
+constexpr std::uint32_t kSliceCheckEvery = 64;
+constexpr std::int64_t kSliceNs = 10 * 1000 * 1000;
 // kStealRounds: Go's stealWork tries 4 rounds over all Ps.
 constexpr int kStealRounds = 4;
 // kDeadPollNs: how often an idle worker re-checks for a deadlock while a
@@ -288,7 +298,7 @@ void sched::leave(worker* w, g* cur, gaction act) {
   g* nx = nullptr;
   if (!stopping_.load(std::memory_order_relaxed) && (w->schedtick + 1) % kFairnessTicks != 0) {
     std::int64_t t = w->timers.when0();
-    if (t == 0 || t > nanotime()) nx = w->q.get();
+    if (t == 0 || t > nanotime()) nx = local_get(w);
   }
   if (nx == nullptr) {
     switch_out(cur->ctx, w->sctx, exiting);
@@ -305,6 +315,32 @@ void sched::leave(worker* w, g* cur, gaction act) {
         wk->s->after_switch(wk, reinterpret_cast<g*>(from), /*direct=*/true);
       },
       w);
+}
+
+// local_get: Go's runqget plus the end of an inherited time slice (see
+// kSliceCheckEvery). Owner only.
+g* sched::local_get(worker* w) {
+  if (w->inherit_streak != 0 && w->inherit_streak % kSliceCheckEvery == 0) {
+    const std::int64_t now = nanotime();
+    if (w->slice_start == 0) {
+      w->slice_start = now;
+    } else if (now - w->slice_start >= kSliceNs) {
+      if (g* gp = w->q.get_ring()) {
+        w->inherit_streak = 0;
+        w->slice_start = 0;
+        return gp;
+      }
+    }
+  }
+  bool inherit = false;
+  g* gp = w->q.get(&inherit);
+  if (inherit) {
+    w->inherit_streak++;
+  } else {
+    w->inherit_streak = 0;
+    w->slice_start = 0;
+  }
+  return gp;
 }
 
 void sched::runq_put(worker* w, g* gp, bool next) {
@@ -373,7 +409,7 @@ g* sched::steal_work(worker* w, bool* timers_ran) {
         if (t != 0 && t <= nanotime()) {
           if (v->timers.run(nanotime()) > 0) {
             *timers_ran = true;
-            if (g* gp = w->q.get()) return gp;
+            if (g* gp = local_get(w)) return gp;
           }
         }
       }
@@ -453,7 +489,7 @@ g* sched::find_runnable(worker* w) {
     g* gp = nullptr;
     // Fairness: now and then take from the global queue first.
     if (w->schedtick % kFairnessTicks == 0) gp = global_get(w, false);
-    if (!gp) gp = w->q.get();
+    if (!gp) gp = local_get(w);
     if (!gp) gp = global_get(w, true);
     if (gp) {
       if (w->spinning) reset_spinning(w);

@@ -178,6 +178,11 @@ struct alignas(64) worker {
   g* cur = nullptr;                  // running fiber (owner; read by thieves' heuristics)
   std::atomic<bool> running{false};  // running a fiber (thieves' runnext backoff)
   std::uint32_t schedtick = 0;
+  // Time slice of runnext hand-offs (see sched::local_get): how many fibers
+  // in a row came from runnext, and when the check after kSliceCheckEvery
+  // of them started the slice's clock (0: not yet).
+  std::uint32_t inherit_streak = 0;
+  std::int64_t slice_start = 0;
   std::uint64_t rng = 0;  // fastrand state
   bool spinning = false;
   std::atomic<bool> idle_listed{false};       // on s->idle_ (guarded by s->lock_ for writes)
@@ -243,6 +248,7 @@ class sched {
   g* find_runnable(worker* w);
   g* steal_work(worker* w, bool* timers_ran);
   g* global_get(worker* w, bool batch);
+  g* local_get(worker* w);
   void global_put_batch(g** batch, std::uint32_t n, worker* w);
   void runq_put(worker* w, g* gp, bool next);
   void execute(worker* w, g* gp);
