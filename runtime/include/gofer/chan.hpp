@@ -39,6 +39,12 @@
 
 namespace gofer {
 
+// empty is Go's struct{}: the element type of channels that only signal
+// (context's Done(), a quit channel).
+struct empty {
+  friend constexpr bool operator==(empty, empty) noexcept { return true; }
+};
+
 template <class T>
 concept ChanElem = std::default_initializable<T> && std::movable<T>;
 
