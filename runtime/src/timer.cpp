@@ -69,7 +69,15 @@ void fire(void* arg) {
   bool keep_heap_ref = false;
   st->mu.lock();
   const std::int64_t now = nanotime();
-  if (st->armed && now >= st->when) {
+  // A Reset (or another firing) that ran between this entry leaving the
+  // heap and mu being taken here has queued st->t again: this firing is
+  // stale, and the queued entry fires for the current deadline. Without
+  // this check a ticker would add st->t to a heap a second time while it
+  // is still queued, corrupting the heap. heap_ only becomes non-null under
+  // mu (every add_timer of st->t runs with mu held), so reading it here is
+  // exact for that transition; relaxed: mu orders it.
+  const bool requeued = st->t.heap_.load(std::memory_order_relaxed) != nullptr;
+  if (!requeued && st->armed && now >= st->when) {
     if (st->c != nullptr && st->c.raw()->use_count() == 1) {
       st->armed = false;  // nobody can receive any more: stop for good
     } else {

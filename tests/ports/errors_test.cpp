@@ -174,7 +174,8 @@ TEST(Errors, TestAs) {
   }
   {  // wrapped{"pitied the fool", errorT{"T"}}, &errT: errorT{"T"}
     const error_t* errt = nullptr;
-    ASSERT_TRUE(errors::As(make_error<wrapped>("pitied the fool", make_error<error_t>("T")), &errt));
+    error err = make_error<wrapped>("pitied the fool", make_error<error_t>("T"));  // outlives errt's uses
+    ASSERT_TRUE(errors::As(err, &errt));
     EXPECT_EQ(errt->s, "T");
   }
   {  // errF, &errP: errF
