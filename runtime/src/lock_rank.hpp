@@ -15,7 +15,7 @@
 //                                      timer heap lock (re-arming)
 //   20    hchan::lock_                 other channel locks, in address
 //                                      order (select); released by park
-//   20    sema_queue::lock_            nothing (a leaf; released by park)
+//   20    sema_root::lock (semtable)   nothing (a leaf; released by park)
 //   20    Cond nl_lock_                nothing (a leaf; released by park)
 //   30    timer_heap::lock_            nothing (callbacks run unlocked)
 //   40    sched::free_lock_            nothing
@@ -35,7 +35,7 @@ enum class lock_rank : int {
   user_mutex = 10,
   timer_state = 15,
   chan = 20,
-  sema_queue = 20,
+  sema_root = 20,
   cond_list = 20,
   timers = 30,
   free_pool = 40,

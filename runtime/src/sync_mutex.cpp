@@ -48,7 +48,7 @@ void Mutex::lock_slow() {
       // Already waited before: queue at the front (LIFO).
       const bool lifo = wait_start != 0;
       if (wait_start == 0) wait_start = detail::nanotime();
-      waiters_.acquire(&sema_, lifo);
+      detail::semacquire(&sema_, lifo);
       starving = starving || detail::nanotime() - wait_start > kStarvationThresholdNs;
       old = state_.load(std::memory_order_acquire);
       if ((old & kStarving) != 0) {
@@ -85,14 +85,14 @@ void Mutex::unlock_slow(std::int32_t now) {
       std::int32_t next = (old - (1 << kWaiterShift)) | kWoken;
       if (state_.compare_exchange_strong(old, next, std::memory_order_release,
                                          std::memory_order_relaxed)) {
-        waiters_.release(&sema_, false);
+        detail::semrelease(&sema_, false);
         return;
       }
     }
   } else {
     // Starvation mode: hand ownership to the next waiter and yield so it
     // runs at once. kLocked is not set; the waiter sets it.
-    waiters_.release(&sema_, true);
+    detail::semrelease(&sema_, true);
   }
 }
 

@@ -9,7 +9,7 @@ void RWMutex::RLock() {
   // acq_rel: a reader's arrival orders against Lock's subtraction.
   if (reader_count_.fetch_add(1, std::memory_order_acq_rel) + 1 < 0) {
     // A writer is pending: wait for it.
-    reader_q_.acquire(&reader_sem_, false);
+    detail::semacquire(&reader_sem_, false);
   }
 }
 
@@ -35,7 +35,7 @@ void RWMutex::runlock_slow(std::int32_t r) {
   }
   // A writer is pending: the last departing reader wakes it.
   if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0)
-    writer_q_.release(&writer_sem_, false);
+    detail::semrelease(&writer_sem_, false);
 }
 
 void RWMutex::Lock() {
@@ -46,7 +46,7 @@ void RWMutex::Lock() {
   std::int32_t r = reader_count_.fetch_sub(kMaxReaders, std::memory_order_acq_rel);
   // Wait for active readers.
   if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0)
-    writer_q_.acquire(&writer_sem_, false);
+    detail::semacquire(&writer_sem_, false);
 }
 
 bool RWMutex::TryLock() {
@@ -68,7 +68,7 @@ void RWMutex::Unlock() {
     detail::throw_panic("sync: Unlock of unlocked RWMutex");
   }
   // Unblock the readers that queued behind this writer.
-  for (std::int32_t i = 0; i < r; i++) reader_q_.release(&reader_sem_, false);
+  for (std::int32_t i = 0; i < r; i++) detail::semrelease(&reader_sem_, false);
   // Allow other writers to proceed.
   w_.Unlock();
 }

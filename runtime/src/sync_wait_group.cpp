@@ -21,7 +21,7 @@ void WaitGroup::Add(int delta) {
   if (state_.load(std::memory_order_relaxed) != state)
     detail::throw_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
   state_.store(0, std::memory_order_relaxed);  // relaxed: the semaphore orders it
-  for (std::uint32_t i = 0; i < w; i++) waiters_.release(&sema_, false);
+  for (std::uint32_t i = 0; i < w; i++) detail::semrelease(&sema_, false);
 }
 
 void WaitGroup::Wait() {
@@ -31,7 +31,7 @@ void WaitGroup::Wait() {
     // Increment the waiter count.
     if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
-      waiters_.acquire(&sema_, false);
+      detail::semacquire(&sema_, false);
       if (state_.load(std::memory_order_relaxed) != 0)
         detail::throw_panic("sync: WaitGroup is reused before previous Wait has returned");
       return;

@@ -68,7 +68,6 @@ class Mutex {
 
   std::atomic<std::int32_t> state_{0};
   std::atomic<std::uint32_t> sema_{0};
-  detail::sema_queue waiters_;
 };
 
 }  // namespace gofer::sync

@@ -60,8 +60,6 @@ class RWMutex {
   Mutex w_;                                   // held by pending writers
   std::atomic<std::uint32_t> writer_sem_{0};  // writers wait for readers
   std::atomic<std::uint32_t> reader_sem_{0};  // readers wait for writers
-  detail::sema_queue writer_q_;
-  detail::sema_queue reader_q_;
   std::atomic<std::int32_t> reader_count_{0};  // pending readers (< 0: writer pending)
   std::atomic<std::int32_t> reader_wait_{0};   // departing readers a writer awaits
 };

@@ -34,7 +34,6 @@ class WaitGroup {
  private:
   std::atomic<std::uint64_t> state_{0};  // counter << 32 | waiters
   std::atomic<std::uint32_t> sema_{0};
-  detail::sema_queue waiters_;
 };
 
 }  // namespace gofer::sync
