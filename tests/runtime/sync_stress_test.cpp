@@ -220,6 +220,42 @@ std::function<std::uint64_t()> sum_of(const std::unique_ptr<progress_slot[]>& sl
   };
 }
 
+// A WaitGroup (and a Mutex) may be destroyed as soon as Wait (Unlock)
+// returns, while the Done (Unlock) that released it is still finishing: the
+// releaser must not touch the object after its count is visible. Go keeps
+// semaphore waiters in a global table for this reason; an earlier gofer
+// embedded the queue in the object, and ASan/TSan caught a releaser locking
+// a destroyed WaitGroup's queue. Each round frees the objects at once.
+TEST_P(SyncStressTest, SyncObjectsMayBeDestroyedRightAfterTheirWaitReturns) {
+  const std::int64_t rounds = scaled(20'000, 2'000);
+  const int tasks = workers() + 1;
+  std::atomic<std::uint64_t> progress{0};
+  Watchdog dog("destroy after Wait", [&] { return progress.load(std::memory_order_relaxed); });
+  run([&] {
+    for (std::int64_t r = 0; r < rounds; r++) {
+      auto wg = std::make_unique<sync::WaitGroup>();
+      auto mu = std::make_unique<sync::Mutex>();
+      int counter = 0;
+      wg->Add(tasks);
+      for (int t = 0; t < tasks; t++) {
+        gofer::go([&, w = wg.get(), m = mu.get()] {
+          m->Lock();
+          counter++;
+          m->Unlock();
+          w->Done();
+        });
+      }
+      wg->Wait();
+      wg.reset();  // the last Done may still be returning
+      mu->Lock();
+      EXPECT_EQ(counter, tasks);
+      mu->Unlock();
+      mu.reset();
+      progress.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+}
+
 TEST_P(SyncStressTest, WaitGroupPingPongAcrossAllWorkers) {
   // Per pair: ping and pong are WaitGroups with a count of 1. The ponger
   // waits on ping and re-arms it (its own Wait has returned, so the Add is
