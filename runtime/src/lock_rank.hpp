@@ -11,6 +11,9 @@
 //   rank  lock                         held while taking
 //   ----  ---------------------------  ------------------------------------
 //   10    sync::Mutex / RWMutex (user)  anything below (user code)
+//   12    context cancel_node::mu      a child context's mu (tree order,
+//                                      parent before child), a channel lock
+//                                      (closing Done), a timer heap lock
 //   15    time Timer/Ticker state::mu  a channel lock (the one-slot C), a
 //                                      timer heap lock (re-arming)
 //   20    hchan::lock_                 other channel locks, in address
@@ -33,6 +36,7 @@ namespace gofer::detail {
 
 enum class lock_rank : int {
   user_mutex = 10,
+  context_node = 12,
   timer_state = 15,
   chan = 20,
   sema_root = 20,

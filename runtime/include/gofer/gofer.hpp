@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gofer/chan.hpp"
+#include "gofer/context.hpp"
 #include "gofer/defer.hpp"
 #include "gofer/errors.hpp"
 #include "gofer/go.hpp"

@@ -161,7 +161,25 @@ int select(Cases&&... cases) {
     };
     std::apply([&](auto&... cs) { (add(cs), ...); }, all);
   }
-  detail::select_result r = detail::selectgo(sc.data(), static_cast<int>(n), ndefault == 0);
+  detail::select_result r;
+  if constexpr (n == 1 && ndefault == 1) {
+    // One case and a default: Go's compiler turns this into selectnbsend /
+    // selectnbrecv (a non-blocking chansend / chanrecv), skipping selectgo's
+    // lock-all/enqueue machinery. Same semantics: a nil channel takes the
+    // default, a send on a closed channel panics, a closed channel's
+    // receive completes with ok == false.
+    detail::scase& c0 = sc[0];
+    if (c0.c == nullptr) {
+      r = {-1, false};
+    } else if (c0.is_send) {
+      r = {c0.c->send(c0.elem, false) ? 0 : -1, false};
+    } else {
+      auto rr = c0.c->recv(c0.elem, false);
+      r = {rr.selected ? 0 : -1, rr.received};
+    }
+  } else {
+    r = detail::selectgo(sc.data(), static_cast<int>(n), ndefault == 0);
+  }
   int i = 0;
   auto dispatch = [&](auto& cs) {
     if constexpr (detail::is_default<std::decay_t<decltype(cs)>>::value) {
