@@ -151,6 +151,49 @@ TEST(Select, AReadyCaseWinsOverTheDefault) {
   }
 }
 
+// One case plus a default takes Go's selectnbrecv/selectnbsend fast path;
+// its semantics must be those of the general select.
+TEST(Select, OneCaseAndADefaultKeepsSelectSemantics) {
+  int ran = 0;
+  bool dflt = false;
+  chan<int> nil_chan;
+  EXPECT_EQ(gofer::select(recv(nil_chan, [&](int) { ++ran; }), default_([&] { dflt = true; })), -1);
+  EXPECT_TRUE(dflt) << "a nil receive case never fires";
+  dflt = false;
+  EXPECT_EQ(gofer::select(send(nil_chan, 1, [&] { ++ran; }), default_([&] { dflt = true; })), -1);
+  EXPECT_TRUE(dflt) << "a nil send case never fires";
+  EXPECT_EQ(ran, 0);
+
+  auto c = make_chan<int>(1);
+  c.send(5);
+  close(c);
+  int got = -1;
+  bool got_ok = false;
+  auto rc = [&](int v, bool ok) { got = v, got_ok = ok; };
+  EXPECT_EQ(gofer::select(recv(c, rc), default_([] {})), 0);
+  EXPECT_EQ(got, 5);
+  EXPECT_TRUE(got_ok) << "a closed channel's buffer drains first";
+  EXPECT_EQ(gofer::select(recv(c, rc), default_([] {})), 0);
+  EXPECT_EQ(got, 0);
+  EXPECT_FALSE(got_ok) << "then receives complete with the zero value and ok == false";
+  try {
+    gofer::select(send(c, 1, [] {}), default_([] {}));
+    FAIL() << "a send case on a closed channel did not panic";
+  } catch (const gofer::panic_error& e) {
+    EXPECT_STREQ(e.what(), "send on closed channel");
+  }
+
+  // An unbuffered channel with a receiver blocked on it: the send case fires
+  // and hands the value over.
+  auto u = make_chan<int>();
+  std::thread receiver([&] { got = u.recv(); });
+  int sends = 0;
+  while (gofer::select(send(u, 42, [&] { ++sends; }), default_([] {})) != 0) std::this_thread::yield();
+  receiver.join();
+  EXPECT_EQ(sends, 1);
+  EXPECT_EQ(got, 42);
+}
+
 TEST(Select, IndexCountsOnlyTheNonDefaultCases) {
   auto a = make_chan<int>(1);
   auto b = make_chan<int>(1);
