@@ -1,0 +1,3 @@
+module gofer/tests/fmt_table
+
+go 1.19
