@@ -508,7 +508,8 @@ bool Send(const context::Context& ctx, const chan<T>& out, V&& v) {
 
 // Recv: `select { case v, ok := <-in: ...; case <-ctx.Done(): }`. Returns
 // true with *v set when a value arrived; false when in is closed and
-// drained or ctx is done (ctx.Err() tells which). May park.
+// drained or ctx is done (ctx.Err() tells which); *v is then unspecified.
+// May park.
 template <ChanElem T>
 bool Recv(const context::Context& ctx, const recv_chan<T>& in, T* v) {
   return detail_pipeline::recv_or_done(ctx.Done(), in, *v) == detail_pipeline::recv_status::ok;
