@@ -7,6 +7,7 @@
 #include "gofer/patterns/fan_in_fan_out.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -42,6 +43,18 @@ gofer::recv_chan<int> produce(const context::Context& ctx, int n) {
     close(ch);
   });
   return ch;
+}
+
+// parse_int parses a decimal int. std::from_chars, not std::stoi: stoi
+// saves and restores errno, and GCC may keep errno's address
+// (__errno_location is a const function) across a blocking channel receive
+// in the caller's loop, after which the fiber can run on another thread:
+// it would then write the first thread's errno (docs/porting.md,
+// thread_local).
+int parse_int(const std::string& s) {
+  int v = -1;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
 }
 
 // atomic_max raises *m to at least v.
@@ -88,7 +101,7 @@ TEST_P(FanInFanOutTest, ManyItemsExactlyOnceForAnyWorkerCount) {
             return std::to_string(v);  // a result type with its own heap storage
           },
           patterns::FanOptions{.workers = workers});
-      for (const std::string& s : results) seen[static_cast<std::size_t>(std::stoi(s))]++;
+      for (const std::string& s : results) seen[static_cast<std::size_t>(parse_int(s))]++;
       for (int i = 0; i < n; i++) ASSERT_EQ(seen[static_cast<std::size_t>(i)], 1) << "item " << i;
     }
   });

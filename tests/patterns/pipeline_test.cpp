@@ -7,6 +7,7 @@
 #include "gofer/patterns/pipeline.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -106,7 +107,9 @@ TEST_P(PipelineTest, ArticleStages) {
     for (const std::string& result : output) {
       const std::string prefix = fmt::Sprintf("enriched:valid:parsed:data-%d:timestamp:", i);
       ASSERT_EQ(result.substr(0, prefix.size()), prefix);
-      const std::int64_t ts = std::stoll(result.substr(prefix.size()));
+      // (std::from_chars, not std::stoll: see parse_int in fan_in_fan_out_test.cpp)
+      std::int64_t ts = -1;
+      std::from_chars(result.data() + prefix.size(), result.data() + result.size(), ts);
       EXPECT_GE(ts, t0);
       EXPECT_LE(ts, time::Now().Unix());
       i++;

@@ -242,7 +242,11 @@ TEST_P(TimeoutTest, MoveOnlyAndExplicitT) {
 }
 
 // Many concurrent calls, half fast and half slow: each gets the right
-// answer, and every late fiber ends.
+// answer, and every late fiber ends. A slow fn waits for its context to end
+// (so it can never beat the timeout, however late the scheduler runs the
+// caller) and then reports the context's error itself; its result may win
+// the caller's select at the deadline, so a slow call returns either
+// {0, DeadlineExceeded} (the timeout path) or {-1, DeadlineExceeded} (fn's).
 TEST_P(TimeoutTest, ManyConcurrentCalls) {
   run([] {
     const int n = static_cast<int>(gofer_test::live_capped(gofer_test::scaled(400, 100)));
@@ -253,13 +257,17 @@ TEST_P(TimeoutTest, ManyConcurrentCalls) {
       gofer::go([&, i] {
         const bool slow = i % 2 == 1;
         auto [v, err] = patterns::WithTimeout(
-            context::Background(), slow ? 5 * time::Millisecond : 5 * time::Second,
-            [i, slow]() -> std::pair<int, error> {
-              time::Sleep(slow ? 50 * time::Millisecond : time::Millisecond);
-              return {i, nil};
+            context::Background(), slow ? 5 * time::Millisecond : 10 * time::Second,
+            [i, slow](const context::Context& ctx) -> std::pair<int, error> {
+              if (!slow) {
+                time::Sleep(time::Millisecond);
+                return {i, nil};
+              }
+              gofer::select(gofer::recv(ctx.Done(), [] {}));
+              return {-1, ctx.Err()};
             });
         if (slow) {
-          if (err == context::DeadlineExceeded && v == 0) timeouts.fetch_add(1);
+          if (err == context::DeadlineExceeded && (v == 0 || v == -1)) timeouts.fetch_add(1);
           else wrong.fetch_add(1);
         } else {
           if (err == nil && v == i) values.fetch_add(1);
