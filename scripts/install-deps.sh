@@ -3,9 +3,11 @@
 # only those that are missing (idempotent: a no-op when all are present).
 #
 #   build  compiler, CMake, Ninja and the libraries the build and tests use
-#   bench  build + what `make bench` needs: Go (reference programs),
-#          Boost.Fiber, gnuplot. Go is optional: if it cannot be installed the
-#          report is still produced, with Go's column empty.
+#   bench  build + what the overhead report (`make bench`, the end of
+#          `make demo`) needs: Go (its Go column), Boost.Fiber (its Boost.Fiber
+#          column), gnuplot (overhead.svg) and python3 (scripts/bench-report.py;
+#          a minimal Debian 12 image has none). Go is optional: if it cannot be
+#          installed the report is still produced, with Go's column empty.
 #
 # Runs apt-get as root, through sudo when not root. Exits non-zero with a
 # message when a required package cannot be installed.
@@ -23,7 +25,7 @@ optional=()  # failure to install these is only a warning
 
 case "${1:-build}" in
   build) required=("${build_pkgs[@]}") ;;
-  bench) required=("${build_pkgs[@]}" libboost-fiber-dev gnuplot-nox)
+  bench) required=("${build_pkgs[@]}" libboost-fiber-dev gnuplot-nox python3)
          optional=(golang-go) ;;
   -h|--help) usage; exit 0 ;;
   *) usage >&2; exit 2 ;;
