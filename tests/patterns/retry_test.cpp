@@ -105,7 +105,8 @@ TEST_P(RetryTest, NoSleepAfterLastAttempt) {
 
     o.MaxAttempts = 1;  // one attempt: no sleep at all
     t0 = time::Now();
-    err = patterns::WithRetry(context::Background(), [] { return errors::New("no"); }, o);
+    err = patterns::WithRetry(
+        context::Background(), [] { return errors::New("no"); }, o);
     took = time::Since(t0);
     EXPECT_TRUE(errors::Is(err, patterns::ErrRetriesExhausted));
     EXPECT_LT(took, slack(100ms));
@@ -203,6 +204,21 @@ TEST_P(RetryTest, CtxDoneBeforeOrDuringAttempt) {
   });
 }
 
+// The options read as in the docs: designated initialisers, fn(ctx).
+TEST_P(RetryTest, DesignatedOptions) {
+  run([] {
+    int calls = 0;
+    const error err = patterns::WithRetry(context::Background(),
+                                          [&](const context::Context& c) {
+                                            EXPECT_EQ(c, context::Background());
+                                            return ++calls < 2 ? errors::New("again") : error(nil);
+                                          },
+                                          {.MaxAttempts = 5, .BaseDelay = 50 * time::Microsecond});
+    EXPECT_EQ(err, nil);
+    EXPECT_EQ(calls, 2);
+  });
+}
+
 // Permanent errors are not retried; WithRetry returns their cause.
 TEST_P(RetryTest, PermanentErrorStops) {
   run([] {
@@ -239,7 +255,8 @@ TEST_P(RetryTest, BackoffGrowsAndIsCapped) {
     std::vector<time::Duration> delays;
     o.OnRetry = [&](int, const error&, time::Duration d) { delays.push_back(d); };
     const auto t0 = time::Now();
-    const error err = patterns::WithRetry(context::Background(), [] { return errors::New("x"); }, o);
+    const error err = patterns::WithRetry(
+        context::Background(), [] { return errors::New("x"); }, o);
     const auto took = time::Since(t0);
     EXPECT_TRUE(errors::Is(err, patterns::ErrRetriesExhausted));
     EXPECT_EQ(delays, (std::vector<time::Duration>{2ms, 4ms, 8ms, 16ms, 16ms}));
@@ -263,7 +280,8 @@ TEST_P(RetryTest, JitterBounded) {
     o.Jitter = 0.5;
     std::vector<time::Duration> delays;
     o.OnRetry = [&](int, const error&, time::Duration d) { delays.push_back(d); };
-    (void)patterns::WithRetry(context::Background(), [] { return errors::New("x"); }, o);
+    (void)patterns::WithRetry(
+        context::Background(), [] { return errors::New("x"); }, o);
     ASSERT_EQ(delays.size(), 39u);
     std::set<std::int64_t> distinct;
     int capped = 0;

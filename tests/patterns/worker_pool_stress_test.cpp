@@ -1,13 +1,15 @@
 // tests/patterns/worker_pool_stress_test.cpp — WorkerPool under load:
-// hundreds of thousands of jobs from several submitters run exactly once;
-// random Resize, cancellation, Close and Shutdown racing with submitters
-// lose no accepted job and report none twice; many short-lived pools,
+// hundreds of thousands of jobs from several submitters (fibers and plain
+// threads) run exactly once; cancellation racing with submitters, and
+// random Resize, cancellation, Close and Shutdown racing with them, lose
+// no accepted job and report none twice; many short-lived pools,
 // some dropped without Close, leave nothing behind (the fixture checks for
 // live fibers, ASan for leaks and use-after-free).
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "fixture.hpp"
@@ -26,9 +28,26 @@ namespace sync = gofer::sync;
 namespace time = gofer::time;
 using patterns::Job;
 using patterns::JobResult;
+using patterns::WorkerPoolConfig;
 
 class WorkerPoolStressTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(WorkerPoolStressTest);
+
+// ledger records what became of each job id (from the pool's OnResult,
+// on any worker).
+struct ledger {
+  explicit ledger(int n) : ran(n), reported(n) {}
+  std::vector<std::atomic<int>> ran;       // the work itself counted this
+  std::vector<std::atomic<int>> reported;  // OnResult calls
+  std::atomic<int> bad_not_run_error{0};   // a not-run report not wrapping ErrJobNotRun
+
+  patterns::ResultFunc on_result() {
+    return [this](const Job& j, const JobResult& r) {
+      reported[j.ID]++;
+      if (!r.Ran && !errors::Is(r.Err, patterns::ErrJobNotRun)) bad_not_run_error++;
+    };
+  }
+};
 
 // Several submitters, eight pool workers, a small queue: each of the jobs
 // runs exactly once, and the metrics agree.
@@ -104,7 +123,7 @@ TEST_P(WorkerPoolStressTest, ChaosLosesNothing) {
       auto [ctx, cancel] = context::WithCancel(context::Background());
       ASSERT_EQ(pool->Start(ctx), nil);
       std::atomic<bool> stop{false};
-      sync::WaitGroup wg;  // submitters
+      sync::WaitGroup wg;   // submitters
       sync::WaitGroup rwg;  // resizer
       wg.Add(submitters);
       rwg.Add(1);
@@ -155,7 +174,8 @@ TEST_P(WorkerPoolStressTest, ChaosLosesNothing) {
       // intake already stopped.
       stop = true;
       rwg.Wait();
-      if (const error err = pool->Resize(2); err != nil && !errors::Is(err, patterns::ErrPoolClosed))
+      if (const error err = pool->Resize(2);
+          err != nil && !errors::Is(err, patterns::ErrPoolClosed))
         ADD_FAILURE() << err;
       pool->Close();
       wg.Wait();
@@ -201,6 +221,92 @@ TEST_P(WorkerPoolStressTest, ManyShortLivedPools) {
     }
     wg.Wait();
     EXPECT_TRUE(gofer_test::eventually([&] { return reported->load() == pools * 10; }));
+  });
+}
+
+// Cancelling while many submitters race with it loses nothing: every job
+// that Submit or SubmitWait accepted is reported exactly once (run or not),
+// and no rejected job is ever reported.
+TEST_P(WorkerPoolStressTest, CtxCancelRaceLosesNoJob) {
+  run([] {
+    const int rounds = static_cast<int>(scaled(30, 6));
+    for (int round = 0; round < rounds; round++) {
+      const int submitters = 4;
+      const int per = 300;
+      const int n = submitters * per;
+      ledger led(n);
+      WorkerPoolConfig cfg;
+      cfg.Workers = 3;
+      cfg.QueueSize = 8;
+      cfg.Handler = [&](const context::Context&, int, const Job& j) {
+        led.ran[j.ID]++;
+        if (j.ID % 7 == 0) gofer::runtime::Gosched();
+        return error(nil);
+      };
+      cfg.OnResult = led.on_result();
+      auto pool = patterns::NewWorkerPool(std::move(cfg));
+      auto [ctx, cancel] = context::WithCancel(context::Background());
+      ASSERT_EQ(pool->Start(ctx), nil);
+      std::vector<std::atomic<int>> accepted(n);
+      sync::WaitGroup wg;
+      wg.Add(submitters);
+      for (int s = 0; s < submitters; s++) {
+        gofer::go([&, s] {
+          for (int k = 0; k < per; k++) {
+            const int id = s * per + k;
+            const error err = (k % 2) ? pool->SubmitWait(context::Background(), Job{.ID = id})
+                                      : pool->Submit(Job{.ID = id});
+            if (err == nil)
+              accepted[id]++;
+            else if (errors::Is(err, patterns::ErrPoolClosed))
+              break;
+          }
+          wg.Done();
+        });
+      }
+      time::Sleep(time::Duration((round % 5) * 200 * 1000));  // 0..0.8 ms
+      cancel();
+      wg.Wait();
+      pool->Close();
+      for (int i = 0; i < n; i++) {
+        ASSERT_EQ(led.reported[i].load(), accepted[i].load()) << "round " << round << " job " << i;
+        ASSERT_LE(led.ran[i].load(), accepted[i].load()) << "round " << round << " job " << i;
+      }
+      EXPECT_EQ(led.bad_not_run_error.load(), 0);
+      const auto m = pool->GetMetrics();
+      int acc = 0;
+      for (auto& a : accepted) acc += a.load();
+      EXPECT_EQ(m.ProcessedJobs + m.CanceledJobs, acc);
+    }
+  });
+}
+
+// Plain threads may submit to a pool whose workers are fibers.
+TEST_P(WorkerPoolStressTest, SubmitFromPlainThreads) {
+  run([] {
+    const int per = static_cast<int>(scaled(20000, 1000));
+    std::atomic<int> ran{0};
+    auto pool = patterns::NewWorkerPool(2, 8, [&](const context::Context&, int, const Job&) {
+      ran++;
+      return error(nil);
+    });
+    ASSERT_EQ(pool->Start(context::Background()), nil);
+    // The fiber waits on a WaitGroup, never in join(), which would block
+    // its worker thread (and, with one worker, the pool).
+    sync::WaitGroup wg;
+    wg.Add(2);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; t++) {
+      threads.emplace_back([&, t] {
+        for (int k = 0; k < per; k++)
+          EXPECT_EQ(pool->SubmitWait(context::Background(), Job{.ID = t * per + k}), nil);
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    for (auto& th : threads) th.join();
+    pool->Close();
+    EXPECT_EQ(ran.load(), 2 * per);
   });
 }
 

@@ -183,15 +183,15 @@ inline bool sleep_ctx(const context::Context& ctx, time::Duration d) {
 //                            last error, when every attempt failed;
 //   ErrInvalidRetryOptions (wrapped), for bad options.
 template <class F>
-  requires(std::is_invocable_r_v<error, F&, const context::Context&> ||
-           std::is_invocable_r_v<error, F&>)
-error WithRetry(const context::Context& ctx, F&& fn, const RetryOptions& opts = RetryOptions{}) {
+requires(std::is_invocable_r_v<error, F&, const context::Context&> ||
+         std::is_invocable_r_v<error, F&>) error
+    WithRetry(const context::Context& ctx, F&& fn, const RetryOptions& opts = RetryOptions{}) {
   if (error err = detail_retry::validate(opts)) return err;
   // Jitter only needs to differ between callers: seed from the clock and
   // this frame's address.
-  std::uint64_t rng = static_cast<std::uint64_t>(
-                          std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                      reinterpret_cast<std::uintptr_t>(&rng);
+  std::uint64_t rng =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+      reinterpret_cast<std::uintptr_t>(&rng);
   error last;
   for (int attempt = 1;; attempt++) {
     if (ctx.Err()) return detail_retry::done_error(ctx, last);
@@ -217,8 +217,7 @@ error WithRetry(const context::Context& ctx, F&& fn, const RetryOptions& opts = 
 // maxRetries times, with 1 s, 2 s, 4 s ... between attempts (the article:
 // 1 s, 2 s, 3 s), no jitter, no context (Background).
 template <class F>
-  requires std::is_invocable_r_v<error, F&>
-error WithRetry(F&& fn, int maxRetries) {
+requires std::is_invocable_r_v<error, F&> error WithRetry(F&& fn, int maxRetries) {
   RetryOptions o;
   o.MaxAttempts = maxRetries;
   o.BaseDelay = time::Second;

@@ -162,10 +162,10 @@ struct JobResult {
   // threw); ErrJobNotRun wrapping the cause (ctx.Err(), or ErrPoolClosed
   // when no worker was left) if it did not run.
   error Err{};
-  bool Ran = false;              // the job's Fn or the Handler was called
-  int Worker = -1;               // the worker that ran or reported it; -1: none
-  time::Duration Latency{0};     // how long the job ran (0 if it did not)
-  std::exception_ptr Panic{};    // the exception the job threw, if it did
+  bool Ran = false;            // the job's Fn or the Handler was called
+  int Worker = -1;             // the worker that ran or reported it; -1: none
+  time::Duration Latency{0};   // how long the job ran (0 if it did not)
+  std::exception_ptr Panic{};  // the exception the job threw, if it did
 };
 
 // JobFunc: a job's own work. ctx is the pool's (Start's) context.
@@ -203,14 +203,14 @@ struct Job {
 // once the pool is done (Close or Shutdown returned nil), and a job's
 // counts are in before its OnResult callbacks run.
 struct Metrics {
-  std::int64_t ProcessedJobs = 0;  // jobs that ran (succeeded or failed)
-  std::int64_t FailedJobs = 0;     // jobs that ran and returned an error or threw
+  std::int64_t ProcessedJobs = 0;    // jobs that ran (succeeded or failed)
+  std::int64_t FailedJobs = 0;       // jobs that ran and returned an error or threw
   time::Duration AverageLatency{0};  // mean run time of the ProcessedJobs
-  int ActiveWorkers = 0;           // workers running a job right now
+  int ActiveWorkers = 0;             // workers running a job right now
   // Additions:
-  std::int64_t CanceledJobs = 0;   // accepted jobs reported as not run
-  int Workers = 0;                 // worker fibers alive (removed ones until they exit)
-  std::int64_t QueuedJobs = 0;     // jobs waiting in the queue
+  std::int64_t CanceledJobs = 0;  // accepted jobs reported as not run
+  int Workers = 0;                // worker fibers alive (removed ones until they exit)
+  std::int64_t QueuedJobs = 0;    // jobs waiting in the queue
 };
 
 // WorkerPoolConfig: everything NewWorkerPool can be given.
@@ -572,8 +572,7 @@ class WorkerPool {
         r.Panic = std::current_exception();
         r.Err = fmt::Errorf("%w: unknown exception", ErrJobPanicked);
       }
-      r.Latency =
-          std::chrono::duration_cast<time::Duration>(std::chrono::steady_clock::now() - t0);
+      r.Latency = std::chrono::duration_cast<time::Duration>(std::chrono::steady_clock::now() - t0);
       r.Ran = true;
       s.busy.store(false, std::memory_order_relaxed);
       bump(s.processed);
@@ -587,26 +586,26 @@ class WorkerPool {
   const JobHandler handler_;
   const ResultFunc on_result_;
   const WorkerStopFunc on_stop_;
-  const chan<Job> jobs_;            // the queue (the article's jobQueue)
+  const chan<Job> jobs_;             // the queue (the article's jobQueue)
   const chan<empty> intake_closed_;  // closed when intake starts to stop
   const chan<empty> done_;           // closed by the finisher
   std::weak_ptr<WorkerPool> self_;   // set by NewWorkerPool; workers hold self_.lock()
 
   mutable sync::Mutex mu_;
-  bool started_ = false;         // Guarded by mu_.
-  bool closing_ = false;         // Guarded by mu_.
-  int target_ = 0;               // workers asked for. Guarded by mu_.
-  int live_ = 0;                 // worker fibers not yet exited. Guarded by mu_.
-  context::Context ctx_;         // Start's ctx. Guarded by mu_.
-  std::function<bool()> watch_;  // stops the ctx watcher. Guarded by mu_.
+  bool started_ = false;                      // Guarded by mu_.
+  bool closing_ = false;                      // Guarded by mu_.
+  int target_ = 0;                            // workers asked for. Guarded by mu_.
+  int live_ = 0;                              // worker fibers not yet exited. Guarded by mu_.
+  context::Context ctx_;                      // Start's ctx. Guarded by mu_.
+  std::function<bool()> watch_;               // stops the ctx watcher. Guarded by mu_.
   std::vector<std::unique_ptr<slot>> slots_;  // Guarded by mu_ (the vector; see slot).
   // stop_err_: what Submit returns once intake has stopped. Written once,
   // under mu_, before intake_closed_ and jobs_ are closed and accepting_
   // cleared; read under mu_, or after observing one of those.
   error stop_err_;
 
-  sync::RWMutex intake_;    // Submit/SubmitWait read-lock it; stop_intake write-locks it
-  bool accepting_ = true;   // Guarded by intake_.
+  sync::RWMutex intake_;   // Submit/SubmitWait read-lock it; stop_intake write-locks it
+  bool accepting_ = true;  // Guarded by intake_.
 
   std::atomic<std::int64_t> finisher_not_run_{0};  // CanceledJobs counted by finish
 };
