@@ -132,7 +132,10 @@ TEST_P(TimeoutTest, CtxFormStopsEarly) {
           stopped_at->store(time::Since(start).count());
           return {1, ctx.Err()};
         });
-    EXPECT_EQ(v, 0);
+    // fn wakes at the same moment as the caller and may finish before the
+    // caller abandons it; then its own result, {1, DeadlineExceeded}, is
+    // returned (exactly one side owns the outcome).
+    EXPECT_TRUE(v == 0 || v == 1) << v;
     EXPECT_EQ(err, context::DeadlineExceeded);
     EXPECT_TRUE(gofer_test::eventually([&] { return seen->load() == 1; }));
     EXPECT_LT(stopped_at->load(), time::Duration(gofer_test::slack(1000ms)).count());

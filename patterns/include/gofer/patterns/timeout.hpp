@@ -11,10 +11,12 @@
 //       [userID](const context::Context& c) { return fetchUser(c, userID); });  // fn(ctx) form
 //
 // fn returns std::pair<T, error> (Go's (T, error)) and runs in its own
-// fiber. WithTimeout returns fn's result if it comes first; else, when the
-// timeout passes, {T{}, context::DeadlineExceeded}, or {T{}, ctx.Err()} when
-// the parent ctx is cancelled (or its own deadline is earlier) — while fn
-// keeps running in its fiber until it returns.
+// fiber. WithTimeout returns fn's result if it comes first (also one fn
+// delivers while the call is handling its deadline: there is no window in
+// which a result is dropped); else, when the timeout passes,
+// {T{}, context::DeadlineExceeded}, or {T{}, ctx.Err()} when the parent ctx
+// is cancelled (or its own deadline is earlier) — while fn keeps running in
+// its fiber until it returns.
 //
 // THE CAPTURE RULE. fn is moved (an lvalue: copied) into its fiber, which
 // owns it; after a timeout fn outlives the WithTimeout call, and the
@@ -145,9 +147,9 @@ std::pair<T, error> with_timeout(const context::Context& ctx, time::Duration tim
   if (!got) {
     int expected = kPending;
     if (!st->phase.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel)) {
-      // fn finished at the deadline and is delivering: its send is under
-      // way and cannot block, so take its result (Go's select could have
-      // chosen it too).
+      // fn finished before the caller could abandon it (at the deadline,
+      // or woken by it) and is delivering: its send is under way and cannot
+      // block, so take its result (Go's select could have chosen it too).
       r = st->ch.recv();
       got = true;
     }
