@@ -19,12 +19,11 @@
 // order of the two causes is the order the fibers finished in), then shows
 // what the article's errors.New(strings.Join(...)) loses and the port
 // keeps: errors::Is finds the cause through the aggregate.
-#include <string>
-#include <vector>
-
 #include <gofer/fmt.hpp>
 #include <gofer/gofer.hpp>
 #include <gofer/patterns/error_aggregator.hpp>
+#include <string>
+#include <vector>
 
 using namespace gofer;
 

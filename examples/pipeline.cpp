@@ -4,7 +4,10 @@
 // stages.
 //
 //   output := Pipeline(input, parseStage, validateStage, enrichStage)
-//   go func() { defer close(input); for i := 0; i < 10; i++ { input <- fmt.Sprintf("data-%d", i) } }()
+//   go func() {
+//       defer close(input)
+//       for i := 0; i < 10; i++ { input <- fmt.Sprintf("data-%d", i) }
+//   }()
 //   for result := range output { fmt.Printf("最终结果: %v\n", result) }
 //
 // Prints the ten results in order, as the Go program does:
@@ -12,12 +15,11 @@
 // The stages are std::string -> std::string instead of interface{}; they
 // run in a Flow (an errgroup over a context) whose Wait reports an error a
 // stage returned (none here).
-#include <optional>
-#include <string>
-
 #include <gofer/fmt.hpp>
 #include <gofer/gofer.hpp>
 #include <gofer/patterns/pipeline.hpp>
+#include <optional>
+#include <string>
 
 using namespace gofer;
 

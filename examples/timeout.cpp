@@ -20,12 +20,11 @@
 // Output:
 //   用户: John Doe (ID 42)
 //   获取用户失败: context deadline exceeded
-#include <memory>
-#include <string>
-
 #include <gofer/fmt.hpp>
 #include <gofer/gofer.hpp>
 #include <gofer/patterns/timeout.hpp>
+#include <memory>
+#include <string>
 
 using namespace gofer;
 

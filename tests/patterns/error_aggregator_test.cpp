@@ -141,7 +141,8 @@ TEST_P(ErrorAggregatorTest, ConcurrentAddsAndReads) {
     const int fibers = 16;
     const int per = static_cast<int>(gofer_test::scaled(500, 100));
     std::vector<error> sentinels;
-    for (int f = 0; f < fibers; f++) sentinels.push_back(errors::New(fmt::Sprintf("sentinel %d", f)));
+    for (int f = 0; f < fibers; f++)
+      sentinels.push_back(errors::New(fmt::Sprintf("sentinel %d", f)));
     patterns::ErrorAggregator agg;
     gofer::sync::WaitGroup wg;
     std::atomic<bool> stop{false};
@@ -165,8 +166,10 @@ TEST_P(ErrorAggregatorTest, ConcurrentAddsAndReads) {
       gofer::go([&, f] {
         for (int i = 0; i < per; i++) {
           if (i % 3 == 0) agg.Add(nil);
-          if (i == 0) agg.Add(fmt::Errorf("fiber %d: %w", f, sentinels[static_cast<std::size_t>(f)]));
-          else agg.Add(gofer::make_error<ItemError>(f * per + i));
+          if (i == 0)
+            agg.Add(fmt::Errorf("fiber %d: %w", f, sentinels[static_cast<std::size_t>(f)]));
+          else
+            agg.Add(gofer::make_error<ItemError>(f * per + i));
           if (i % 50 == 0) runtime::Gosched();
         }
         writers.Done();
@@ -207,7 +210,8 @@ TEST_P(ErrorAggregatorTest, ArticleProcessItemsConcurrently) {
     for (const std::string& item : items) {
       wg.Add(1);
       gofer::go([&wg, &errAgg, &errBad, item] {
-        if (error err = processItem(item, errBad)) errAgg.Add(fmt::Errorf("处理 %s 失败: %w", item, err));
+        if (error err = processItem(item, errBad))
+          errAgg.Add(fmt::Errorf("处理 %s 失败: %w", item, err));
         wg.Done();
       });
     }
@@ -218,9 +222,10 @@ TEST_P(ErrorAggregatorTest, ArticleProcessItemsConcurrently) {
     std::vector<std::string> msgs;
     for (const error& e : errAgg.Errors()) msgs.push_back(e.Error());
     std::sort(msgs.begin(), msgs.end());
-    EXPECT_EQ(msgs, (std::vector<std::string>{"处理 bad-13 失败: 项目包含坏数据", "处理 bad-23 失败: 项目包含坏数据",
-                                              "处理 bad-3 失败: 项目包含坏数据", "处理 bad-33 失败: 项目包含坏数据",
-                                              "处理 bad-43 失败: 项目包含坏数据"}));
+    EXPECT_EQ(msgs, (std::vector<std::string>{
+                        "处理 bad-13 失败: 项目包含坏数据", "处理 bad-23 失败: 项目包含坏数据",
+                        "处理 bad-3 失败: 项目包含坏数据", "处理 bad-33 失败: 项目包含坏数据",
+                        "处理 bad-43 失败: 项目包含坏数据"}));
   });
 }
 

@@ -7,8 +7,8 @@
 #include "gofer/patterns/fan_in_fan_out.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -112,8 +112,9 @@ TEST_P(FanInFanOutTest, BufferedChannelsKeepEveryItem) {
     const int n = 3000;
     std::int64_t sum = 0;
     int count = 0;
-    for (int r : patterns::FanOutFanIn(produce(context::Background(), n), [](int v) { return v + 1; },
-                                       patterns::FanOptions{.workers = 4, .buffer = 16})) {
+    for (int r : patterns::FanOutFanIn(
+             produce(context::Background(), n), [](int v) { return v + 1; },
+             patterns::FanOptions{.workers = 4, .buffer = 16})) {
       sum += r;
       count++;
     }
@@ -202,8 +203,10 @@ TEST_P(FanInFanOutTest, OrderedKeepsInputOrder) {
         context::Background(), produce(context::Background(), n),
         [](int v) {
           // Uneven work so that completion order differs from input order.
-          if (v % 7 == 0) time::Sleep(50 * time::Microsecond);
-          else if (v % 3 == 0) runtime::Gosched();
+          if (v % 7 == 0)
+            time::Sleep(50 * time::Microsecond);
+          else if (v % 3 == 0)
+            runtime::Gosched();
           return static_cast<std::int64_t>(v) * 3;
         },
         patterns::FanOptions{.workers = 4});
@@ -247,9 +250,9 @@ TEST_P(FanInFanOutTest, OrderedWindowBoundsItemsInFlight) {
 TEST_P(FanInFanOutTest, OrderedWindowOfOne) {
   run([] {
     int want = 0;
-    for (int r : patterns::FanOutFanInOrdered(produce(context::Background(), 200),
-                                              [](int v) { return v; },
-                                              patterns::FanOptions{.workers = 3, .window = 1})) {
+    for (int r : patterns::FanOutFanInOrdered(
+             produce(context::Background(), 200), [](int v) { return v; },
+             patterns::FanOptions{.workers = 3, .window = 1})) {
       ASSERT_EQ(r, want);
       want++;
     }
@@ -312,7 +315,9 @@ TEST_P(FanInFanOutTest, ErrAllSucceed) {
     const int n = 2000;
     auto [results, flow] = patterns::FanOutFanInErr(
         context::Background(), produce(context::Background(), n),
-        [](const context::Context&, int v) -> std::pair<int, error> { return {v * 2, nil}; },
+        [](const context::Context&, int v) -> std::pair<int, error> {
+          return {v * 2, nil};
+        },
         patterns::FanOptions{.workers = 4});
     std::vector<int> seen(n, 0);
     for (int r : results) seen[static_cast<std::size_t>(r / 2)]++;
@@ -394,12 +399,12 @@ TEST_P(FanInFanOutTest, ErrParentDeadlineEndsTheFanOut) {
 
 TEST_P(FanInFanOutTest, ErrOptionalDropsItems) {
   run([] {
-    auto [results, flow] = patterns::FanOutFanInErr(
-        context::Background(), produce(context::Background(), 100),
-        [](int v) -> std::optional<int> {
-          if (v % 2) return std::nullopt;
-          return v;
-        });
+    auto [results, flow] =
+        patterns::FanOutFanInErr(context::Background(), produce(context::Background(), 100),
+                                 [](int v) -> std::optional<int> {
+                                   if (v % 2) return std::nullopt;
+                                   return v;
+                                 });
     int count = 0;
     for (int r : results) {
       EXPECT_EQ(r % 2, 0);

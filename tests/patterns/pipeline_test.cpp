@@ -65,16 +65,14 @@ static_assert(std::is_same_v<patterns::stage_out_t<decltype(kLength), std::strin
 static_assert(patterns::StageOf<patterns::Stage<int, std::string>, int>);
 static_assert(!patterns::StageOf<patterns::Stage<int, std::string>, std::string>);
 // Filter keeps the type; Map with optional / pair<_, error> unwraps it.
-static_assert(std::is_same_v<patterns::stage_out_t<decltype(patterns::Filter([](const int& v) {
-                                                     return v > 0;
-                                                   })),
-                                                   int>,
-                             int>);
-static_assert(std::is_same_v<patterns::stage_out_t<decltype(patterns::Map([](int v) {
-                                                     return std::optional<double>(v);
-                                                   })),
-                                                   int>,
-                             double>);
+static_assert(
+    std::is_same_v<
+        patterns::stage_out_t<decltype(patterns::Filter([](const int& v) { return v > 0; })), int>,
+        int>);
+static_assert(std::is_same_v<
+              patterns::stage_out_t<
+                  decltype(patterns::Map([](int v) { return std::optional<double>(v); })), int>,
+              double>);
 static_assert(std::is_same_v<patterns::stage_out_t<decltype(patterns::Map([](int v) {
                                                      return std::pair<long, error>(v, nil);
                                                    })),
@@ -86,7 +84,8 @@ static_assert(!patterns::StageOf<decltype(patterns::Filter([](const int& v) { re
 // The article's processDataPipeline: parse, validate, enrich.
 TEST_P(PipelineTest, ArticleStages) {
   run([] {
-    auto parseStage = patterns::Map([](std::string data) { return fmt::Sprintf("parsed:%v", data); });
+    auto parseStage =
+        patterns::Map([](std::string data) { return fmt::Sprintf("parsed:%v", data); });
     auto validateStage = patterns::Map([](std::string data) -> std::optional<std::string> {
       if (data.find("parsed:") != std::string::npos) return fmt::Sprintf("valid:%v", data);
       return std::nullopt;
@@ -172,8 +171,7 @@ TEST_P(PipelineTest, SlowStageOnlySlowsThePipeline) {
     std::atomic<std::int64_t> max_ahead{0};
     patterns::Flow flow;
     auto out = patterns::Pipeline(flow, produce(flow.Context(), n, &sent),
-                                  patterns::Map([](int v) { return v; }),
-                                  patterns::Map([](int v) {
+                                  patterns::Map([](int v) { return v; }), patterns::Map([](int v) {
                                     time::Sleep(time::Millisecond);  // the slow stage
                                     return v;
                                   }),
@@ -230,19 +228,20 @@ TEST_P(PipelineTest, StageWorkersParallelizeASlowStage) {
     const int n = 80;
     patterns::Flow flow;
     std::atomic<int> active{0}, max_active{0};
-    auto out = patterns::Pipeline(flow, produce(flow.Context(), n),
-                                  patterns::Map(
-                                      [&](int v) {
-                                        int a = active.fetch_add(1) + 1;
-                                        int m = max_active.load();
-                                        while (a > m && !max_active.compare_exchange_weak(m, a)) {
-                                        }
-                                        time::Sleep(2 * time::Millisecond);
-                                        active.fetch_sub(1);
-                                        return v;
-                                      },
-                                      {.workers = 8}),
-                                  patterns::Filter([](const int&) { return true; }, {.workers = 3}));
+    auto out =
+        patterns::Pipeline(flow, produce(flow.Context(), n),
+                           patterns::Map(
+                               [&](int v) {
+                                 int a = active.fetch_add(1) + 1;
+                                 int m = max_active.load();
+                                 while (a > m && !max_active.compare_exchange_weak(m, a)) {
+                                 }
+                                 time::Sleep(2 * time::Millisecond);
+                                 active.fetch_sub(1);
+                                 return v;
+                               },
+                               {.workers = 8}),
+                           patterns::Filter([](const int&) { return true; }, {.workers = 3}));
     std::vector<int> seen(n, 0);
     for (int v : out) seen[static_cast<std::size_t>(v)]++;
     for (int i = 0; i < n; i++) ASSERT_EQ(seen[static_cast<std::size_t>(i)], 1) << i;
@@ -424,10 +423,12 @@ TEST_P(PipelineTest, BadOptionsPanic) {
   run([] {
     patterns::Flow flow;
     auto in = gofer::make_chan<int>();
-    EXPECT_THROW(patterns::Pipeline(flow, in, patterns::Map([](int v) { return v; }, {.workers = 0})),
-                 gofer::panic_error);
-    EXPECT_THROW(patterns::Pipeline(flow, in, patterns::Map([](int v) { return v; }, {.buffer = -1})),
-                 gofer::panic_error);
+    EXPECT_THROW(
+        patterns::Pipeline(flow, in, patterns::Map([](int v) { return v; }, {.workers = 0})),
+        gofer::panic_error);
+    EXPECT_THROW(
+        patterns::Pipeline(flow, in, patterns::Map([](int v) { return v; }, {.buffer = -1})),
+        gofer::panic_error);
     EXPECT_EQ(flow.Wait(), nil);
   });
 }

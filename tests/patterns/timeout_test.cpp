@@ -41,15 +41,19 @@ struct User {
 
 TEST_P(TimeoutTest, FastFnReturnsItsValue) {
   run([] {
-    auto [v, err] = patterns::WithTimeout(context::Background(), time::Second,
-                                          []() -> std::pair<int, error> { return {42, nil}; });
+    auto [v, err] =
+        patterns::WithTimeout(context::Background(), time::Second, []() -> std::pair<int, error> {
+          return {42, nil};
+        });
     EXPECT_EQ(v, 42);
     EXPECT_EQ(err, nil);
 
     const error errNotFound = errors::New("not found");
-    auto [u, err2] = patterns::WithTimeout(
-        context::Background(), time::Second,
-        [errNotFound]() -> std::pair<std::shared_ptr<User>, error> { return {nullptr, errNotFound}; });
+    auto [u, err2] =
+        patterns::WithTimeout(context::Background(), time::Second,
+                              [errNotFound]() -> std::pair<std::shared_ptr<User>, error> {
+                                return {nullptr, errNotFound};
+                              });
     EXPECT_EQ(u, nullptr);
     EXPECT_EQ(err2, errNotFound) << "fn's own error is passed through";
   });
@@ -84,15 +88,14 @@ struct late_state {
 std::pair<std::string, error> late_call(std::shared_ptr<late_state> st, time::Duration timeout,
                                         time::Duration work) {
   std::string local_prefix = "value-";  // a caller local: copied into fn
-  return patterns::WithTimeout(
-      context::Background(), timeout,
-      [st, local_prefix, work]() -> std::pair<std::string, error> {
-        time::Sleep(work);
-        st->writes.fetch_add(1);
-        std::string v = local_prefix + "late";  // reads fn's own copy
-        st->finished.store(true);
-        return {v, nil};
-      });
+  return patterns::WithTimeout(context::Background(), timeout,
+                               [st, local_prefix, work]() -> std::pair<std::string, error> {
+                                 time::Sleep(work);
+                                 st->writes.fetch_add(1);
+                                 std::string v = local_prefix + "late";  // reads fn's own copy
+                                 st->finished.store(true);
+                                 return {v, nil};
+                               });
 }
 
 TEST_P(TimeoutTest, SlowFnTimesOutAndKeepsRunningSafely) {
@@ -146,12 +149,12 @@ TEST_P(TimeoutTest, CtxFormStopsEarly) {
 TEST_P(TimeoutTest, DerivedContextEndsWithTheCall) {
   run([] {
     auto inner = std::make_shared<context::Context>();  // shared, per the capture rule
-    auto [v, err] = patterns::WithTimeout(
-        context::Background(), time::Second,
-        [inner](const context::Context& ctx) -> std::pair<int, error> {
-          *inner = ctx;
-          return {7, nil};
-        });
+    auto [v, err] =
+        patterns::WithTimeout(context::Background(), time::Second,
+                              [inner](const context::Context& ctx) -> std::pair<int, error> {
+                                *inner = ctx;
+                                return {7, nil};
+                              });
     EXPECT_EQ(v, 7);
     EXPECT_EQ(err, nil);
     ASSERT_TRUE(static_cast<bool>(*inner));
@@ -199,9 +202,9 @@ TEST_P(TimeoutTest, ExceptionBeforeTheTimeoutIsRethrown) {
     EXPECT_THROW(
         {
           try {
-            patterns::WithTimeout(context::Background(), time::Second, []() -> std::pair<int, error> {
-              throw std::runtime_error("fn failed");
-            });
+            patterns::WithTimeout(
+                context::Background(), time::Second,
+                []() -> std::pair<int, error> { throw std::runtime_error("fn failed"); });
           } catch (const std::runtime_error& e) {
             EXPECT_STREQ(e.what(), "fn failed");
             throw;
@@ -224,8 +227,8 @@ TEST_P(TimeoutTest, MoveOnlyAndExplicitT) {
     EXPECT_EQ(*v, 5);
     EXPECT_EQ(err, nil);
 
-    auto [d, err2] = patterns::WithTimeout<double>(
-        context::Background(), time::Second, []() { return std::pair<int, error>(3, nil); });
+    auto [d, err2] = patterns::WithTimeout<double>(context::Background(), time::Second,
+                                                   []() { return std::pair<int, error>(3, nil); });
     static_assert(std::is_same_v<decltype(d), double>);
     EXPECT_EQ(d, 3.0);
     EXPECT_EQ(err2, nil);
@@ -235,9 +238,10 @@ TEST_P(TimeoutTest, MoveOnlyAndExplicitT) {
       explicit NoDefault(int x) : x(x) {}
       int x;
     };
-    auto [o, err3] = patterns::WithTimeout(
-        context::Background(), time::Second,
-        []() -> std::pair<std::optional<NoDefault>, error> { return {NoDefault(9), nil}; });
+    auto [o, err3] = patterns::WithTimeout(context::Background(), time::Second,
+                                           []() -> std::pair<std::optional<NoDefault>, error> {
+                                             return {NoDefault(9), nil};
+                                           });
     ASSERT_TRUE(o.has_value());
     EXPECT_EQ(o->x, 9);
     EXPECT_EQ(err3, nil);
@@ -270,11 +274,15 @@ TEST_P(TimeoutTest, ManyConcurrentCalls) {
               return {-1, ctx.Err()};
             });
         if (slow) {
-          if (err == context::DeadlineExceeded && (v == 0 || v == -1)) timeouts.fetch_add(1);
-          else wrong.fetch_add(1);
+          if (err == context::DeadlineExceeded && (v == 0 || v == -1))
+            timeouts.fetch_add(1);
+          else
+            wrong.fetch_add(1);
         } else {
-          if (err == nil && v == i) values.fetch_add(1);
-          else wrong.fetch_add(1);
+          if (err == nil && v == i)
+            values.fetch_add(1);
+          else
+            wrong.fetch_add(1);
         }
         wg.Done();
       });
@@ -294,13 +302,12 @@ TEST_P(TimeoutTest, ResultRacingTheDeadline) {
     int values = 0, timeouts = 0;
     auto done = std::make_shared<std::atomic<int>>(0);
     for (int i = 0; i < n; i++) {
-      auto [v, err] = patterns::WithTimeout(
-          context::Background(), 200 * time::Microsecond,
-          [i, done]() -> std::pair<int, error> {
-            time::Sleep(200 * time::Microsecond);
-            done->fetch_add(1);
-            return {i + 1, nil};
-          });
+      auto [v, err] = patterns::WithTimeout(context::Background(), 200 * time::Microsecond,
+                                            [i, done]() -> std::pair<int, error> {
+                                              time::Sleep(200 * time::Microsecond);
+                                              done->fetch_add(1);
+                                              return {i + 1, nil};
+                                            });
       if (err == nil) {
         ASSERT_EQ(v, i + 1);
         values++;
@@ -322,11 +329,11 @@ TEST(TimeoutDeathTest, ExceptionAfterTheTimeoutIsAPanic) {
       {
         alarm(30);
         gofer::run([] {
-          auto [v, err] = patterns::WithTimeout(
-              context::Background(), time::Millisecond, []() -> std::pair<int, error> {
-                time::Sleep(20 * time::Millisecond);
-                throw std::runtime_error("late boom");
-              });
+          auto [v, err] = patterns::WithTimeout(context::Background(), time::Millisecond,
+                                                []() -> std::pair<int, error> {
+                                                  time::Sleep(20 * time::Millisecond);
+                                                  throw std::runtime_error("late boom");
+                                                });
           (void)v;
           if (err != context::DeadlineExceeded) std::exit(3);
           time::Sleep(10 * time::Second);

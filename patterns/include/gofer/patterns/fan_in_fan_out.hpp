@@ -236,7 +236,8 @@ recv_chan<detail_fan::fan_result_t<F, elem_t<In>>> FanOutFanInOrdered(const cont
 
   // Reorder: emit in sequence, return a token per emitted result.
   chan<R> out = make_chan<R>(opts.buffer);
-  gofer::go([ctx, done, results, tokens = recv_chan<empty>(tokens), out = send_chan<R>(out), window] {
+  gofer::go([ctx, done, results, tokens = recv_chan<empty>(tokens), out = send_chan<R>(out),
+             window] {
     detail_pipeline::closer<R> c(out, nullptr);
     const auto w = static_cast<std::size_t>(window);
     std::vector<R> ring(w);
@@ -277,11 +278,13 @@ auto FanOutFanInOrdered(const In& input, F fn, FanOptions opts = {}) {
 // input any more.
 template <RecvChannel In, class F>
   requires detail_pipeline::item_fn<F, elem_t<In>&&>
-recv_chan<detail_pipeline::map_out_t<F, elem_t<In>>> FanOutFanInErr(const Flow& flow, const In& input,
-                                                                     F fn, FanOptions opts = {}) {
+recv_chan<detail_pipeline::map_out_t<F, elem_t<In>>> FanOutFanInErr(const Flow& flow,
+                                                                     const In& input, F fn,
+                                                                     FanOptions opts = {}) {
   using T = elem_t<In>;
   using R = detail_pipeline::map_out_t<F, T>;
-  static_assert(ChanElem<R>, "FanOutFanInErr: the result must be default-constructible and movable");
+  static_assert(ChanElem<R>,
+                "FanOutFanInErr: the result must be default-constructible and movable");
   const int n = detail_fan::worker_count(opts.workers);
   const recv_chan<T> in(input);
   auto f = std::make_shared<F>(std::move(fn));

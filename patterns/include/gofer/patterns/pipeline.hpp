@@ -139,7 +139,10 @@ class Flow {
     return parts{std::move(cancel), std::move(g), std::move(gctx)};
   }
   explicit Flow(parts p)
-      : cancel_(std::move(p.cancel)), g_(std::move(p.g)), ctx_(std::move(p.ctx)), done_(ctx_.Done()) {}
+      : cancel_(std::move(p.cancel)),
+        g_(std::move(p.g)),
+        ctx_(std::move(p.ctx)),
+        done_(ctx_.Done()) {}
 
   context::CancelFunc cancel_;  // cancels the layer between the parent and the group
   errgroup::Group g_;
@@ -220,7 +223,8 @@ template <ChanElem T>
 struct closer {
   send_chan<T> out;
   std::shared_ptr<std::atomic<int>> left;
-  closer(send_chan<T> o, std::shared_ptr<std::atomic<int>> l) : out(std::move(o)), left(std::move(l)) {}
+  closer(send_chan<T> o, std::shared_ptr<std::atomic<int>> l)
+      : out(std::move(o)), left(std::move(l)) {}
   closer(const closer&) = delete;
   closer& operator=(const closer&) = delete;
   ~closer() {
@@ -357,14 +361,16 @@ inline int checked_workers(int workers) {
 // StageOf<S, In>: S is a stage that accepts recv_chan<In> (and returns a
 // chan<U> or recv_chan<U>).
 template <class S, class In>
-concept StageOf = std::is_invocable_v<S&, const Flow&, recv_chan<In>> &&
-                  detail_pipeline::stage_output<
-                      std::remove_cvref_t<std::invoke_result_t<S&, const Flow&, recv_chan<In>>>>::ok;
+concept StageOf =
+    std::is_invocable_v<S&, const Flow&, recv_chan<In>> &&
+    detail_pipeline::stage_output<
+        std::remove_cvref_t<std::invoke_result_t<S&, const Flow&, recv_chan<In>>>>::ok;
 
 // stage_out_t<S, In>: the element type a stage S yields from In.
 template <class S, class In>
   requires StageOf<S, In>
-using stage_out_t = elem_t<std::remove_cvref_t<std::invoke_result_t<S&, const Flow&, recv_chan<In>>>>;
+using stage_out_t =
+    elem_t<std::remove_cvref_t<std::invoke_result_t<S&, const Flow&, recv_chan<In>>>>;
 
 // Stage<In, Out>: a type-erased stage, for stages chosen at run time.
 template <class In, class Out>

@@ -99,8 +99,8 @@ template <class F>
 concept timed_fn = std::is_invocable_v<F&, const context::Context&> || std::is_invocable_v<F&>;
 
 template <class F>
-using timed_result_t =
-    std::decay_t<decltype(invoke_timed(std::declval<F&>(), std::declval<const context::Context&>()))>;
+using timed_result_t = std::decay_t<decltype(invoke_timed(
+    std::declval<F&>(), std::declval<const context::Context&>()))>;
 
 template <class P>
 struct pair_value {};
@@ -108,6 +108,10 @@ template <class T>
 struct pair_value<std::pair<T, error>> {
   using type = T;
 };
+
+// timed_value_t<F>: T of fn's std::pair<T, error> result.
+template <class F>
+using timed_value_t = typename pair_value<timed_result_t<std::decay_t<F>>>::type;
 
 template <class T, class F>
 std::pair<T, error> with_timeout(const context::Context& ctx, time::Duration timeout, F fn) {
@@ -167,11 +171,9 @@ std::pair<T, error> with_timeout(const context::Context& ctx, time::Duration tim
 // context::Context&) returning std::pair<T, error>; T is deduced. May park.
 template <class F>
   requires detail_timeout::timed_fn<std::decay_t<F>>
-auto WithTimeout(const context::Context& ctx, time::Duration timeout, F&& fn)
-    -> std::pair<typename detail_timeout::pair_value<detail_timeout::timed_result_t<std::decay_t<F>>>::type,
-                 error> {
-  using T =
-      typename detail_timeout::pair_value<detail_timeout::timed_result_t<std::decay_t<F>>>::type;
+std::pair<detail_timeout::timed_value_t<F>, error> WithTimeout(const context::Context& ctx,
+                                                              time::Duration timeout, F&& fn) {
+  using T = detail_timeout::timed_value_t<F>;
   return detail_timeout::with_timeout<T>(ctx, timeout, std::decay_t<F>(std::forward<F>(fn)));
 }
 
@@ -179,7 +181,8 @@ auto WithTimeout(const context::Context& ctx, time::Duration timeout, F&& fn)
 // must convert to std::pair<T, error>.
 template <class T, class F>
   requires detail_timeout::timed_fn<std::decay_t<F>> &&
-           std::is_convertible_v<detail_timeout::timed_result_t<std::decay_t<F>>, std::pair<T, error>>
+           std::is_convertible_v<detail_timeout::timed_result_t<std::decay_t<F>>,
+                                 std::pair<T, error>>
 std::pair<T, error> WithTimeout(const context::Context& ctx, time::Duration timeout, F&& fn) {
   auto conv = [fn = std::decay_t<F>(std::forward<F>(fn))](const context::Context& c) mutable {
     return std::pair<T, error>(detail_timeout::invoke_timed(fn, c));
