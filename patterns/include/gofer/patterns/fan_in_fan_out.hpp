@@ -148,6 +148,8 @@ recv_chan<elem_t<C>> Merge(const C& first, const Cs&... rest) {
 // channels are merged. Results come in completion order. fn (T -> R) is
 // shared by the workers and called concurrently, as a Go func value is.
 // Cancelling ctx stops every fiber; the results channel then closes early.
+// An exception thrown by fn ends the process, as a panic in a goroutine
+// does; FanOutFanInErr hands it to Flow::Wait instead.
 template <RecvChannel In, class F>
   requires std::is_invocable_v<F&, elem_t<In>&&>
 recv_chan<detail_fan::fan_result_t<F, elem_t<In>>> FanOutFanIn(const context::Context& ctx,
@@ -197,7 +199,8 @@ auto FanOutFanIn(const In& input, F fn, FanOptions opts = {}) {
 // A slow item holds back later results (head-of-line), and once `window`
 // items are outstanding the tagger waits: memory stays bounded, throughput
 // drops to what the slow item allows. Choose window >= workers (the default
-// is 4 * workers) so the workers are not starved by it.
+// is 4 * workers) so the workers are not starved by it. The ring and the
+// token channel are allocated up front, `window` slots each.
 template <RecvChannel In, class F>
   requires std::is_invocable_v<F&, elem_t<In>&&>
 recv_chan<detail_fan::fan_result_t<F, elem_t<In>>> FanOutFanInOrdered(const context::Context& ctx,
