@@ -1,7 +1,9 @@
-// Smoke test for an installed gofer: 100 goroutines add 1..100.
+// Smoke test for an installed gofer: 100 goroutines add 1..100, then a
+// worker pool from gofer::patterns adds them again, and fmt prints the sum.
 #include <atomic>
-#include <cstdio>
+#include <gofer/fmt.hpp>
 #include <gofer/gofer.hpp>
+#include <gofer/patterns/worker_pool.hpp>
 
 int main() {
   std::atomic<int> sum{0};
@@ -15,7 +17,20 @@ int main() {
       });
     }
     wg.Wait();
+
+    auto pool = gofer::patterns::NewWorkerPool(4, 16);
+    pool->Start(gofer::context::Background());
+    for (int i = 1; i <= 100; ++i) {
+      gofer::patterns::Job job;
+      job.ID = i;
+      job.Fn = [&sum, i](const gofer::context::Context&) -> gofer::error {
+        sum.fetch_add(i);
+        return gofer::nil;
+      };
+      if (pool->SubmitWait(gofer::context::Background(), std::move(job))) return;
+    }
+    pool->Close();
   });
-  std::printf("consumer: sum=%d\n", sum.load());
-  return sum.load() == 5050 ? 0 : 1;
+  gofer::fmt::Printf("consumer: sum=%d\n", sum.load());
+  return sum.load() == 2 * 5050 ? 0 : 1;
 }
