@@ -422,7 +422,7 @@ TEST_P(LimiterTest, ConcurrentFakeClockCallersStayWithinTheBound) {
       gofer::go([&, f] {
         for (int i = 0; i <= kSteps; i++) {
           // Each fiber's clock runs forward, offset from the others'.
-          const auto off = window * i / kSteps - time::Duration(f * 1000000LL);
+          const auto off = window * i / kSteps - f * 100 * kMs;
           if (lim.AllowN(c.at(off < time::Duration::zero() ? time::Duration::zero() : off), 1))
             admitted++;
           if (i % 16 == 0) gofer::runtime::Gosched();

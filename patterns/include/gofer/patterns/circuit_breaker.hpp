@@ -160,7 +160,8 @@ class CircuitBreaker {
         on_state_change_(std::move(st.OnStateChange)),
         is_successful_(std::move(st.IsSuccessful)) {
     if (on_state_change_) pending_.reserve(4);
-    to_new_generation(time::Now());
+    lazy_now now;
+    to_new_generation(now);
   }
 
   // CircuitBreaker(maxFailures, resetTime): the article's form. Trips when
@@ -206,7 +207,7 @@ class CircuitBreaker {
   // (open -> half-open after Timeout; a new interval in closed).
   patterns::State State() {
     mu_.Lock();
-    const patterns::State st = current_state(time::Now());
+    const patterns::State st = current_state(lazy_now{});
     finish_locked();
     return st;
   }
@@ -214,7 +215,7 @@ class CircuitBreaker {
   // Counts: the counts of the current generation (time applied as State).
   patterns::Counts Counts() {
     mu_.Lock();
-    current_state(time::Now());
+    current_state(lazy_now{});
     const patterns::Counts c = counts_;
     finish_locked();
     return c;
@@ -238,13 +239,13 @@ class CircuitBreaker {
   // exception from OnStateChange leaves no admitted call behind.
   error before_request(std::uint64_t* gen) {
     mu_.Lock();
-    patterns::State st = current_state(time::Now());
+    patterns::State st = current_state(lazy_now{});
     while (!delivering_ && next_pending_ < pending_.size()) {
       delivering_ = true;
       mu_.Unlock();
       deliver_pending();
       mu_.Lock();
-      st = current_state(time::Now());
+      st = current_state(lazy_now{});
     }
     error rejected;
     if (st == StateOpen) {
@@ -263,7 +264,7 @@ class CircuitBreaker {
   // generation changed while fn ran.
   void after_request(std::uint64_t before, bool success) {
     mu_.Lock();
-    const time::Time now = time::Now();
+    lazy_now now;
     const patterns::State st = current_state(now);
     if (generation_ == before) {
       if (success) {
@@ -275,17 +276,35 @@ class CircuitBreaker {
     finish_locked();
   }
 
+  // lazy_now reads time::Now() on first use only: a closed breaker without
+  // an Interval never needs the time, so its Call reads no clock.
+  class lazy_now {
+   public:
+    const time::Time& get() {
+      if (!read_) {
+        t_ = time::Now();
+        read_ = true;
+      }
+      return t_;
+    }
+
+   private:
+    time::Time t_;
+    bool read_ = false;
+  };
+
   // The rest runs with mu_ held.
-  patterns::State current_state(const time::Time& now) {
+  patterns::State current_state(lazy_now&& now) { return current_state(now); }
+  patterns::State current_state(lazy_now& now) {
     if (state_ == StateClosed) {
-      if (!expiry_.IsZero() && expiry_.Before(now)) to_new_generation(now);
+      if (!expiry_.IsZero() && expiry_.Before(now.get())) to_new_generation(now);
     } else if (state_ == StateOpen) {
-      if (expiry_.Before(now)) set_state(StateHalfOpen, now);
+      if (expiry_.Before(now.get())) set_state(StateHalfOpen, now);
     }
     return state_;
   }
 
-  void on_success(patterns::State st, const time::Time& now) {
+  void on_success(patterns::State st, lazy_now& now) {
     counts_.TotalSuccesses++;
     counts_.ConsecutiveSuccesses++;
     counts_.ConsecutiveFailures = 0;
@@ -293,7 +312,7 @@ class CircuitBreaker {
       set_state(StateClosed, now);
   }
 
-  void on_failure(patterns::State st, const time::Time& now) {
+  void on_failure(patterns::State st, lazy_now& now) {
     counts_.TotalFailures++;
     counts_.ConsecutiveFailures++;
     counts_.ConsecutiveSuccesses = 0;
@@ -306,7 +325,7 @@ class CircuitBreaker {
     }
   }
 
-  void set_state(patterns::State to, const time::Time& now) {
+  void set_state(patterns::State to, lazy_now& now) {
     if (state_ == to) return;
     const patterns::State from = state_;
     state_ = to;
@@ -314,13 +333,13 @@ class CircuitBreaker {
     if (on_state_change_) pending_.push_back({from, to});  // allocates only past 4 queued
   }
 
-  void to_new_generation(const time::Time& now) {
+  void to_new_generation(lazy_now& now) {
     generation_++;
     counts_ = {};
     if (state_ == StateClosed) {
-      expiry_ = interval_ == time::Duration::zero() ? time::Time{} : now.Add(interval_);
+      expiry_ = interval_ == time::Duration::zero() ? time::Time{} : now.get().Add(interval_);
     } else if (state_ == StateOpen) {
-      expiry_ = now.Add(timeout_);
+      expiry_ = now.get().Add(timeout_);
     } else {
       expiry_ = time::Time{};
     }

@@ -21,29 +21,38 @@
 // events in all (x/time/rate's rules).
 //
 // Differences from x/time/rate:
-//   - Allow, Reserve, Wait, Tokens, SetLimit, SetBurst and Cancel read the
-//     clock under the limiter's lock, so concurrent callers act in the order
-//     of their times; and a time earlier than the last update (the *At forms)
-//     is taken as that last update. x/time/rate reads time.Now() before
-//     locking and moves `last` backwards for such a caller, which credits the
-//     same interval twice when callers' clocks interleave.
+//   - A time earlier than the limiter's last update is taken as that last
+//     update, so `last` never moves backwards. x/time/rate reads time.Now()
+//     before locking and moves `last` back for such a caller, which credits
+//     the same interval twice when concurrent callers' clock readings
+//     interleave (EarlierTimeIsNotCreditedTwice in the tests shows 10 events
+//     admitted where burst + rate * W allows 8). Here the bound holds for
+//     any interleaving.
 //   - Reservation is move-only and Cancel acts once (x/time/rate restores
 //     the tokens again on a second Cancel).
 //   - A negative n panics ("rate: negative n"); x/time/rate would add tokens.
-//   - Delays are capped at about 73 years (time::Time must not overflow);
-//     a reservation that is not OK still reports InfDuration.
+//   - Delays are capped at about 73 years (2^61 ns); a reservation that is
+//     not OK still reports InfDuration.
 //   - WaitN checks ctx before the burst (Go checks the burst first), and
 //     checks the burst in the same critical section as the reservation.
+//
+// Time: the limiter keeps CLOCK_MONOTONIC nanoseconds (time::Time's
+// monotonic reading, Time::mono_nanos()), and the forms without a time read
+// that clock alone (one vDSO call; time::Now() also reads the wall clock).
+// The *At forms take any Time made by time::Now() (and Add); the zero Time
+// has no monotonic reading and is taken as the last update.
 //
 // Invariants (under mu_):
 //   - tokens_ <= burst_ after every advance (it may be negative: reserved
 //     events not yet due).
-//   - last_ never moves backwards; last_event_ is the latest timeToAct of a
+//   - last_ never decreases; last_event_ is the latest time to act of a
 //     finite-limit reservation (past or future).
 //
 // Thread safety: every member may be called from any fiber or thread at
 // once. A Reservation must not outlive its Limiter.
 #pragma once
+
+#include <time.h>
 
 #include <cstdint>
 #include <limits>
@@ -77,22 +86,30 @@ inline Limit Every(time::Duration interval) {
 }
 
 namespace detail_rate {
-// kMaxDelay: the largest delay added to a Time (2^61 ns, about 73 years):
-// time::Time's nanosecond fields cannot overflow with it.
-inline constexpr time::Duration kMaxDelay{std::int64_t{1} << 61};
+// kMaxDelay: the largest delay added to a time (2^61 ns, about 73 years),
+// so that monotonic nanoseconds + delay cannot overflow.
+inline constexpr std::int64_t kMaxDelay = std::int64_t{1} << 61;
+// kNever: last_ of a limiter never updated (the bucket is full).
+inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 
-inline time::Duration duration_from_tokens(Limit limit, double tokens) {
-  if (limit <= 0) return InfDuration;
+// mono_now: CLOCK_MONOTONIC in nanoseconds, the clock of Time::mono_nanos().
+inline std::int64_t mono_now() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// duration_from_tokens: nanoseconds to accrue tokens at limit (capped).
+inline std::int64_t duration_from_tokens(Limit limit, double tokens) {
+  if (limit <= 0) return InfDuration.count();
   const double ns = tokens / limit * 1e9;
-  if (!(ns < 9.2e18)) return InfDuration;  // also NaN
-  return time::Duration(static_cast<std::int64_t>(ns));
+  if (!(ns < 9.2e18)) return InfDuration.count();  // also NaN
+  return static_cast<std::int64_t>(ns);
 }
-inline double tokens_from_duration(Limit limit, time::Duration d) {
+// tokens_from_duration: tokens accrued over ns nanoseconds at limit.
+inline double tokens_from_duration(Limit limit, std::int64_t ns) {
   if (limit <= 0) return 0;
-  return time::Seconds(d) * limit;
-}
-inline time::Time add_capped(const time::Time& t, time::Duration d) {
-  return t.Add(d < kMaxDelay ? d : kMaxDelay);
+  return static_cast<double>(ns) / 1e9 * limit;
 }
 [[noreturn]] inline void negative_n() { gofer::detail::throw_panic("rate: negative n"); }
 }  // namespace detail_rate
@@ -122,13 +139,11 @@ class Reservation {
 
   // DelayFrom: how long after t the holder must wait before acting (0: at
   // once; InfDuration: not OK).
-  time::Duration DelayFrom(const time::Time& t) const {
-    if (!ok_) return InfDuration;
-    const time::Duration d = time_to_act_.Sub(t);
-    return d < time::Duration::zero() ? time::Duration::zero() : d;
+  time::Duration DelayFrom(const time::Time& t) const noexcept {
+    return delay_from(t.mono_nanos());
   }
   // Delay: DelayFrom(time::Now()).
-  time::Duration Delay() const { return DelayFrom(time::Now()); }
+  time::Duration Delay() const noexcept { return delay_from(detail_rate::mono_now()); }
 
   // Cancel: the holder will not act; give back what can be given back, as
   // if the reservation had not been made (tokens reserved after it by others
@@ -139,11 +154,15 @@ class Reservation {
 
  private:
   friend class Limiter;
+  time::Duration delay_from(std::int64_t now) const noexcept {
+    if (!ok_) return InfDuration;
+    return time::Duration(time_to_act_ > now ? time_to_act_ - now : 0);
+  }
   Limiter* lim_ = nullptr;
   bool ok_ = false;
   int tokens_ = 0;
-  time::Time time_to_act_;
-  Limit limit_ = 0;  // the limit when it was reserved
+  std::int64_t time_to_act_ = 0;  // monotonic ns
+  Limit limit_ = 0;               // the limit when it was reserved
 };
 
 class Limiter {
@@ -168,49 +187,19 @@ class Limiter {
 
   // TokensAt / Tokens: the tokens available at t / now (negative while
   // reserved events are pending).
-  double TokensAt(const time::Time& t) {
-    mu_.Lock();
-    const double tokens = advance(t).second;
-    mu_.Unlock();
-    return tokens;
-  }
-  double Tokens() {
-    mu_.Lock();
-    const double tokens = advance(time::Now()).second;
-    mu_.Unlock();
-    return tokens;
-  }
+  double TokensAt(const time::Time& t) { return tokens_at(t.mono_nanos()); }
+  double Tokens() { return tokens_at(detail_rate::mono_now()); }
 
   // Allow: AllowN(now, 1). AllowN: whether n events may happen at t; takes
-  // the tokens if so. No heap allocation.
-  bool Allow() {
-    mu_.Lock();
-    const bool ok = reserve_locked(time::Now(), 1, time::Duration::zero()).ok_;
-    mu_.Unlock();
-    return ok;
-  }
-  bool AllowN(const time::Time& t, int n) {
-    mu_.Lock();
-    const bool ok = reserve_locked(t, n, time::Duration::zero()).ok_;
-    mu_.Unlock();
-    return ok;
-  }
+  // the tokens if so. No heap allocation; one clock read, outside the lock.
+  bool Allow() { return allow_at(detail_rate::mono_now(), 1); }
+  bool AllowN(const time::Time& t, int n) { return allow_at(t.mono_nanos(), n); }
 
   // Reserve: ReserveN(now, 1). ReserveN: reserve n tokens at t however long
   // that makes the holder wait; not OK only if n exceeds the burst (finite
   // limit). The holder must wait r.Delay() or call r.Cancel().
-  Reservation Reserve() {
-    mu_.Lock();
-    Reservation r = reserve_locked(time::Now(), 1, InfDuration);
-    mu_.Unlock();
-    return r;
-  }
-  Reservation ReserveN(const time::Time& t, int n) {
-    mu_.Lock();
-    Reservation r = reserve_locked(t, n, InfDuration);
-    mu_.Unlock();
-    return r;
-  }
+  Reservation Reserve() { return reserve_at(detail_rate::mono_now(), 1); }
+  Reservation ReserveN(const time::Time& t, int n) { return reserve_at(t.mono_nanos(), n); }
 
   // Wait: WaitN(ctx, 1). WaitN blocks (parks the fiber on a timer) until n
   // events may happen. It returns an error at once, taking nothing, if ctx
@@ -221,18 +210,19 @@ class Limiter {
   error WaitN(const context::Context& ctx, int n) {
     if (error err = ctx.Err()) return err;
     const auto [deadline, has_deadline] = ctx.Deadline();
+    const std::int64_t now = detail_rate::mono_now();
+    const std::int64_t wait_limit =
+        has_deadline ? deadline.mono_nanos() - now : InfDuration.count();
     mu_.Lock();
     const int burst = burst_;
     if (n > burst && limit_ != Inf) {
       mu_.Unlock();
       return fmt::Errorf("rate: Wait(n=%d) exceeds limiter's burst %d", n, burst);
     }
-    const time::Time now = time::Now();
-    const time::Duration wait_limit = has_deadline ? deadline.Sub(now) : InfDuration;
     Reservation r = reserve_locked(now, n, wait_limit);
     mu_.Unlock();
     if (!r.ok_) return fmt::Errorf("rate: Wait(n=%d) would exceed context deadline", n);
-    const time::Duration delay = r.DelayFrom(now);
+    const time::Duration delay = r.delay_from(now);
     if (delay == time::Duration::zero()) return nil;
     auto timer = time::NewTimer(delay);
     error err;
@@ -246,42 +236,64 @@ class Limiter {
 
   // SetLimit / SetLimitAt: change the limit; tokens accrued until then at
   // the old limit are kept. SetBurst / SetBurstAt: change the burst.
-  void SetLimit(rate::Limit newLimit) {
-    mu_.Lock();
-    set_limit_locked(time::Now(), newLimit);
-    mu_.Unlock();
-  }
+  void SetLimit(rate::Limit newLimit) { set_limit_at(detail_rate::mono_now(), newLimit); }
   void SetLimitAt(const time::Time& t, rate::Limit newLimit) {
-    mu_.Lock();
-    set_limit_locked(t, newLimit);
-    mu_.Unlock();
+    set_limit_at(t.mono_nanos(), newLimit);
   }
-  void SetBurst(int newBurst) {
-    mu_.Lock();
-    set_burst_locked(time::Now(), newBurst);
-    mu_.Unlock();
-  }
-  void SetBurstAt(const time::Time& t, int newBurst) {
-    mu_.Lock();
-    set_burst_locked(t, newBurst);
-    mu_.Unlock();
-  }
+  void SetBurst(int newBurst) { set_burst_at(detail_rate::mono_now(), newBurst); }
+  void SetBurstAt(const time::Time& t, int newBurst) { set_burst_at(t.mono_nanos(), newBurst); }
 
  private:
   friend class Reservation;
 
+  bool allow_at(std::int64_t t, int n) {
+    mu_.Lock();
+    const bool ok = reserve_locked(t, n, 0).ok_;
+    mu_.Unlock();
+    return ok;
+  }
+  Reservation reserve_at(std::int64_t t, int n) {
+    mu_.Lock();
+    Reservation r = reserve_locked(t, n, InfDuration.count());
+    mu_.Unlock();
+    return r;
+  }
+  double tokens_at(std::int64_t t) {
+    mu_.Lock();
+    const double tokens = advance(t).second;
+    mu_.Unlock();
+    return tokens;
+  }
+  void set_limit_at(std::int64_t t, rate::Limit l) {
+    mu_.Lock();
+    const auto [now, tokens] = advance(t);
+    last_ = now;
+    tokens_ = tokens;
+    limit_ = l;
+    mu_.Unlock();
+  }
+  void set_burst_at(std::int64_t t, int b) {
+    mu_.Lock();
+    const auto [now, tokens] = advance(t);
+    last_ = now;
+    tokens_ = tokens;
+    burst_ = b;
+    mu_.Unlock();
+  }
+
   // advance: the time (t, or last_ if t is earlier) and the tokens then.
   // mu_ held.
-  std::pair<time::Time, double> advance(const time::Time& t) const {
-    if (last_.IsZero()) return {t, tokens_ < burst_ ? tokens_ : burst_};
-    const time::Time now = t.Before(last_) ? last_ : t;
-    double tokens = tokens_ + detail_rate::tokens_from_duration(limit_, now.Sub(last_));
+  std::pair<std::int64_t, double> advance(std::int64_t t) const {
+    if (last_ == detail_rate::kNever) return {t, tokens_ < burst_ ? tokens_ : burst_};
+    const std::int64_t now = t < last_ ? last_ : t;
+    double tokens = tokens_ + detail_rate::tokens_from_duration(limit_, now - last_);
     if (const double burst = burst_; tokens > burst) tokens = burst;
     return {now, tokens};
   }
 
-  // reserve_locked: x/time/rate's reserveN. mu_ held.
-  Reservation reserve_locked(const time::Time& t, int n, time::Duration max_future_reserve) {
+  // reserve_locked: x/time/rate's reserveN; max_future_reserve in ns.
+  // mu_ held (released before the panic for a negative n).
+  Reservation reserve_locked(std::int64_t t, int n, std::int64_t max_future_reserve) {
     if (n < 0) {
       mu_.Unlock();
       detail_rate::negative_n();
@@ -305,13 +317,13 @@ class Limiter {
     }
     auto [now, tokens] = advance(t);
     tokens -= n;
-    time::Duration wait{0};
+    std::int64_t wait = 0;
     if (tokens < 0) wait = detail_rate::duration_from_tokens(limit_, -tokens);
     r.ok_ = n <= burst_ && wait <= max_future_reserve;
     r.limit_ = limit_;
     if (r.ok_) {
       r.tokens_ = n;
-      r.time_to_act_ = detail_rate::add_capped(now, wait);
+      r.time_to_act_ = now + (wait < detail_rate::kMaxDelay ? wait : detail_rate::kMaxDelay);
       last_ = now;
       tokens_ = tokens;
       last_event_ = r.time_to_act_;
@@ -320,13 +332,13 @@ class Limiter {
   }
 
   // cancel_locked: x/time/rate's CancelAt. mu_ held.
-  void cancel_locked(Reservation& r, const time::Time& t) {
+  void cancel_locked(Reservation& r, std::int64_t t) {
     const int reserved = std::exchange(r.tokens_, 0);  // Cancel acts once
-    if (limit_ == Inf || r.limit_ <= 0 || reserved == 0 || r.time_to_act_.Before(t)) return;
+    if (limit_ == Inf || r.limit_ <= 0 || reserved == 0 || r.time_to_act_ < t) return;
     // Tokens reserved by others after r (the time from r's time to act to
     // the last event) stay reserved.
     const double restore =
-        reserved - detail_rate::tokens_from_duration(r.limit_, last_event_.Sub(r.time_to_act_));
+        reserved - detail_rate::tokens_from_duration(r.limit_, last_event_ - r.time_to_act_);
     if (restore <= 0) return;
     auto [now, tokens] = advance(t);
     tokens += restore;
@@ -334,43 +346,31 @@ class Limiter {
     last_ = now;
     tokens_ = tokens;
     if (r.time_to_act_ == last_event_) {
-      const time::Time prev =
-          r.time_to_act_.Add(-detail_rate::duration_from_tokens(r.limit_, reserved));
-      if (!prev.Before(now)) last_event_ = prev;
+      const std::int64_t prev =
+          r.time_to_act_ - detail_rate::duration_from_tokens(r.limit_, reserved);
+      if (prev >= now) last_event_ = prev;
     }
   }
 
-  void set_limit_locked(const time::Time& t, rate::Limit l) {
-    auto [now, tokens] = advance(t);
-    last_ = now;
-    tokens_ = tokens;
-    limit_ = l;
-  }
-  void set_burst_locked(const time::Time& t, int b) {
-    auto [now, tokens] = advance(t);
-    last_ = now;
-    tokens_ = tokens;
-    burst_ = b;
-  }
-
   sync::Mutex mu_;
-  rate::Limit limit_;     // Guarded by mu_.
-  int burst_;             // Guarded by mu_.
-  double tokens_;         // Guarded by mu_: tokens at last_.
-  time::Time last_;       // Guarded by mu_: last update of tokens_ (zero: never).
-  time::Time last_event_; // Guarded by mu_: latest time to act of a reservation.
+  rate::Limit limit_;                        // Guarded by mu_.
+  int burst_;                                // Guarded by mu_.
+  double tokens_;                            // Guarded by mu_: tokens at last_.
+  std::int64_t last_ = detail_rate::kNever;  // Guarded by mu_: last update of tokens_ (mono ns).
+  std::int64_t last_event_ = 0;              // Guarded by mu_: latest time to act (mono ns).
 };
 
 inline void Reservation::Cancel() {
   if (!ok_) return;
+  const std::int64_t now = detail_rate::mono_now();
   lim_->mu_.Lock();
-  lim_->cancel_locked(*this, time::Now());
+  lim_->cancel_locked(*this, now);
   lim_->mu_.Unlock();
 }
 inline void Reservation::CancelAt(const time::Time& t) {
   if (!ok_) return;
   lim_->mu_.Lock();
-  lim_->cancel_locked(*this, t);
+  lim_->cancel_locked(*this, t.mono_nanos());
   lim_->mu_.Unlock();
 }
 
