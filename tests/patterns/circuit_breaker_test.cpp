@@ -126,11 +126,11 @@ TEST_P(CircuitBreakerTest, HalfOpenAfterTimeoutAndASuccessfulTrialCloses) {
   run([] {
     dependency dep;
     transitions tr;
-    auto cb = patterns::NewCircuitBreaker({.Name = "api",
-                                           .Timeout = kTimeout,
-                                           .ReadyToTrip =
-                                               [](const Counts& c) { return c.ConsecutiveFailures >= 2; },
-                                           .OnStateChange = tr.callback()});
+    auto cb = patterns::NewCircuitBreaker(
+        {.Name = "api",
+         .Timeout = kTimeout,
+         .ReadyToTrip = [](const Counts& c) { return c.ConsecutiveFailures >= 2; },
+         .OnStateChange = tr.callback()});
     EXPECT_EQ(cb->Name(), "api");
     cb->Call(dep);
     cb->Call(dep);
@@ -161,9 +161,8 @@ TEST_P(CircuitBreakerTest, HalfOpenFailureReopensForAnotherTimeout) {
     EXPECT_EQ(dep.calls.load(), 7);
     time::Sleep(kTimeout + kPast);
     EXPECT_EQ(cb->State(), StateHalfOpen);
-    EXPECT_EQ(tr.get(),
-              (std::vector<std::string>{"api:closed->open", "api:open->half-open",
-                                        "api:half-open->open", "api:open->half-open"}));
+    EXPECT_EQ(tr.get(), (std::vector<std::string>{"api:closed->open", "api:open->half-open",
+                                                  "api:half-open->open", "api:open->half-open"}));
   });
 }
 
@@ -295,9 +294,9 @@ TEST_P(CircuitBreakerTest, IntervalClearsCountsInClosedState) {
   run([] {
     const time::Duration interval = gofer_test::slack(150ms);
     auto cb = patterns::NewCircuitBreaker(
-        {.Interval = interval,
-         .Timeout = 10 * time::Second,
-         .ReadyToTrip = [](const Counts& c) { return c.ConsecutiveFailures >= 3; }});
+        {.Interval = interval, .Timeout = 10 * time::Second, .ReadyToTrip = [](const Counts& c) {
+           return c.ConsecutiveFailures >= 3;
+         }});
     const error boom = errors::New("boom");
     cb->Call([&] { return boom; });
     cb->Call([&] { return boom; });
@@ -377,13 +376,13 @@ TEST_P(CircuitBreakerTest, OnStateChangeRunsOutsideTheLock) {
          .ReadyToTrip = [](const Counts& c) { return c.ConsecutiveFailures >= 1; },
          .OnStateChange =
              [&](const std::string&, State from, State to) {
-               seen.push_back(from.String() + "->" + to.String() + " now " +
-                              cb->State().String());
+               seen.push_back(from.String() + "->" + to.String() + " now " + cb->State().String());
                const error err = cb->Call([] { return error(nil); });
                seen.push_back(fmt::Sprintf("nested call: %v", err));
              }});
     cb->Call([&] { return boom; });
-    EXPECT_EQ(seen, (std::vector<std::string>{"closed->open now open", "nested call: 熔断器已打开"}));
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"closed->open now open", "nested call: 熔断器已打开"}));
   });
 }
 
@@ -422,13 +421,12 @@ TEST_P(CircuitBreakerTest, ConcurrentCallsAreCountedExactly) {
 TEST_P(CircuitBreakerTest, FlappingDependencyUnderLoadReportsAConsistentChain) {
   run([] {
     transitions tr;
-    auto cb = patterns::NewCircuitBreaker({.Name = "f",
-                                           .MaxRequests = 2,
-                                           .Timeout = 2 * time::Millisecond,
-                                           .ReadyToTrip = [](const Counts& c) {
-                                             return c.ConsecutiveFailures >= 3;
-                                           },
-                                           .OnStateChange = tr.callback()});
+    auto cb = patterns::NewCircuitBreaker(
+        {.Name = "f",
+         .MaxRequests = 2,
+         .Timeout = 2 * time::Millisecond,
+         .ReadyToTrip = [](const Counts& c) { return c.ConsecutiveFailures >= 3; },
+         .OnStateChange = tr.callback()});
     const error boom = errors::New("boom");
     std::atomic<bool> failing{true};
     std::atomic<int> odd{0};

@@ -12,6 +12,8 @@
 // limit 0, a clock that goes backwards), the same bound under concurrent
 // callers on real and fake time, and Wait with real timers (never early,
 // none lost, deadline refused at once, cancel gives the reservation back).
+#include "gofer/patterns/rate_limiter.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -23,7 +25,6 @@
 #include "gofer/fmt.hpp"
 #include "gofer/gofer.hpp"
 #include "gofer/patterns/rate.hpp"
-#include "gofer/patterns/rate_limiter.hpp"
 
 namespace {
 
@@ -229,7 +230,8 @@ TEST(RateLimiterArgs, InvalidArgumentsPanicWithAMessage) {
   };
   EXPECT_EQ(message(0, 5), "patterns: NewRateLimiter: requestsPerSecond must be positive");
   EXPECT_EQ(message(-3, 5), "patterns: NewRateLimiter: requestsPerSecond must be positive");
-  EXPECT_EQ(message(2000000000, 5), "patterns: NewRateLimiter: requestsPerSecond must be at most 1e9");
+  EXPECT_EQ(message(2000000000, 5),
+            "patterns: NewRateLimiter: requestsPerSecond must be at most 1e9");
   EXPECT_EQ(message(10, 0), "patterns: NewRateLimiter: burstSize must be positive");
   EXPECT_EQ(message(10, -1), "patterns: NewRateLimiter: burstSize must be positive");
 }
@@ -265,11 +267,11 @@ TEST(RateLimiterLazy, BurstThenSteadyRate) {
   EXPECT_TRUE(lim.AllowN(c.at(250ms), 1));
   EXPECT_FALSE(lim.AllowN(c.at(250ms), 1));
   EXPECT_DOUBLE_EQ(lim.TokensAt(c.at(375ms)), 0.5);
-  EXPECT_TRUE(lim.AllowN(c.at(750ms), 2));   // two accrued
-  EXPECT_FALSE(lim.AllowN(c.at(10s), 3));    // more than the burst, ever
-  EXPECT_TRUE(lim.AllowN(c.at(10s), 2));     // the bucket holds 2 at most
+  EXPECT_TRUE(lim.AllowN(c.at(750ms), 2));  // two accrued
+  EXPECT_FALSE(lim.AllowN(c.at(10s), 3));   // more than the burst, ever
+  EXPECT_TRUE(lim.AllowN(c.at(10s), 2));    // the bucket holds 2 at most
   EXPECT_FALSE(lim.AllowN(c.at(10s), 1));
-  EXPECT_TRUE(lim.AllowN(c.at(10s), 0));     // zero events are always allowed
+  EXPECT_TRUE(lim.AllowN(c.at(10s), 0));  // zero events are always allowed
 }
 
 TEST(RateLimiterLazy, ReservationsQueueInOrder) {
@@ -310,7 +312,7 @@ TEST(RateLimiterLazy, CancelGivesBackWhatNobodyReservedAfter) {
   r5.CancelAt(c.at(0ms));  // a second Cancel does nothing
   EXPECT_DOUBLE_EQ(lim.TokensAt(c.at(0ms)), -1.0);
   rate::Reservation r6 = lim.ReserveN(c.at(0ms), 1);  // acts at 500 ms
-  r6.CancelAt(c.at(600ms));  // too late: it has acted
+  r6.CancelAt(c.at(600ms));                           // too late: it has acted
   EXPECT_DOUBLE_EQ(lim.TokensAt(c.at(750ms)), 1.0) << "-2 + 3 accrued: nothing was given back";
   rate::Reservation moved = std::move(r6);
   EXPECT_FALSE(r6.OK());  // NOLINT(bugprone-use-after-move): moved-from is not OK

@@ -2,9 +2,12 @@
 // seed article (shared/seeds/000_93dc988236682126.txt, 'Go并发模式：7种让代码
 // 坚不可摧的策略', section 3), with the state machine of sony/gobreaker.
 //
-//   cb := NewCircuitBreaker(3, 30*time.Second)   auto cb = patterns::NewCircuitBreaker(3, 30 * time::Second);
-//   err := cb.Call(func() error { ... })         error err = cb->Call([&] { return callAPI(); });
-//   if errors.Is(err, ErrOpenState) { ... }      if (errors::Is(err, patterns::ErrOpenState)) { ... }
+//   cb := NewCircuitBreaker(3, 30*time.Second)
+//   auto cb = patterns::NewCircuitBreaker(3, 30 * time::Second);
+//   err := cb.Call(func() error { ... })
+//   error err = cb->Call([&] { return callAPI(); });
+//   if errors.Is(err, ErrOpenState) { ... }
+//   if (errors::Is(err, patterns::ErrOpenState)) { ... }
 //
 //   cb := gobreaker.NewCircuitBreaker(gobreaker.Settings{Name: "api", MaxRequests: 3, ...})
 //   auto cb = patterns::NewCircuitBreaker({.Name = "api", .MaxRequests = 3, ...});
@@ -71,10 +74,14 @@ class State {
   constexpr int value() const noexcept { return v_; }
   std::string String() const {
     switch (v_) {
-      case 0: return "closed";
-      case 1: return "half-open";
-      case 2: return "open";
-      default: return "unknown state: " + std::to_string(v_);
+      case 0:
+        return "closed";
+      case 1:
+        return "half-open";
+      case 2:
+        return "open";
+      default:
+        return "unknown state: " + std::to_string(v_);
     }
   }
   friend constexpr bool operator==(State a, State b) noexcept = default;
@@ -227,7 +234,8 @@ class CircuitBreaker {
   };
 
   static Settings checked_settings(int maxFailures, time::Duration resetTime) {
-    if (maxFailures < 1) detail::throw_panic("patterns: NewCircuitBreaker: maxFailures must be >= 1");
+    if (maxFailures < 1)
+      detail::throw_panic("patterns: NewCircuitBreaker: maxFailures must be >= 1");
     if (resetTime <= time::Duration::zero())
       detail::throw_panic("patterns: NewCircuitBreaker: resetTime must be positive");
     return Settings{.MaxRequests = 1, .Timeout = resetTime};
@@ -317,8 +325,8 @@ class CircuitBreaker {
     counts_.ConsecutiveFailures++;
     counts_.ConsecutiveSuccesses = 0;
     if (st == StateClosed) {
-      const bool trip = ready_to_trip_ ? ready_to_trip_(counts_)
-                                       : counts_.ConsecutiveFailures >= trip_after_;
+      const bool trip =
+          ready_to_trip_ ? ready_to_trip_(counts_) : counts_.ConsecutiveFailures >= trip_after_;
       if (trip) set_state(StateOpen, now);
     } else if (st == StateHalfOpen) {
       set_state(StateOpen, now);
