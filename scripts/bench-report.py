@@ -23,7 +23,7 @@ left out of that workload's results. A failed check or a crash is reported
 and makes the exit status 1; the report is written anyway.
 
   scripts/bench-report.py [--build-dir build/release] [--out build/bench-report]
-                          [--runs N] [--only w1,w2] [--quick]
+                          [--runs N] [--only w1,w2] [--quick] [--go GO]
 """
 import argparse
 import datetime
@@ -60,10 +60,10 @@ def run_capture(cmd, env=None, timeout=None, cwd=None):
         return 127, "", str(e)
 
 
-def build_go(out_dir, notes):
-    """Builds bench/go/report into out_dir; returns the command or None."""
-    go = shutil.which("go")
-    if go is None:
+def build_go(go, out_dir, notes):
+    """Builds bench/go/report into out_dir with the go command `go` (None:
+    not installed); returns (the command or None, go's version)."""
+    if go is None or not os.access(go, os.X_OK):
         notes.append("Go is not installed (Debian package golang-go; `make bench` installs it): "
                      "the Go column is empty.")
         return None, None
@@ -82,7 +82,7 @@ def build_go(out_dir, notes):
     return [exe], version
 
 
-def find_impls(build_dir, out_dir, notes):
+def find_impls(build_dir, out_dir, go, notes):
     """Returns {impl: argv prefix} for the implementations at hand, and Go's version."""
     cmds = {}
     for impl in ("gofer", "thread"):
@@ -91,7 +91,7 @@ def find_impls(build_dir, out_dir, notes):
             sys.exit(f"bench-report: {exe} not found: build the release preset first "
                      "(cmake --preset release && cmake --build --preset release)")
         cmds[impl] = [exe]
-    go_cmd, go_version = build_go(out_dir, notes)
+    go_cmd, go_version = build_go(go, out_dir, notes)
     if go_cmd:
         cmds["go"] = go_cmd
     exe = os.path.join(build_dir, "overhead_boostfiber")
@@ -150,6 +150,7 @@ def summarize(workload, lines, errors, listed):
                             for k in extra_keys}
         entry["results"][impl] = res
         entry["n"][impl] = got[0]["n"]
+        entry.setdefault("seconds", {})[impl] = round(sum(g["seconds"] for g in got), 2)
     entry["impls"] = [i for i in IMPLS if i in listed]
     return entry
 
@@ -170,6 +171,7 @@ def main():
     ap.add_argument("--runs", type=int, default=0, help="runs per implementation (5; quick: 2)")
     ap.add_argument("--only", default="", help="comma-separated workloads")
     ap.add_argument("--quick", action="store_true", help="as GOFER_BENCH_QUICK=1")
+    ap.add_argument("--go", default=shutil.which("go"), help="the go command (default: from PATH)")
     args = ap.parse_args()
     q = os.environ.get("GOFER_BENCH_QUICK", "")
     quick = args.quick or (q not in ("", "0"))
@@ -184,7 +186,7 @@ def main():
     timeout = 120 if quick else 600
     notes = []
     t_start = time.monotonic()
-    cmds, go_version = find_impls(args.build_dir, args.out, notes)
+    cmds, go_version = find_impls(args.build_dir, args.out, args.go, notes)
     listed = {impl: list_workloads(impl, cmd, env) for impl, cmd in cmds.items()}
     log(f"bench-report: {'quick' if quick else 'full'} mode, {runs} runs, GOMAXPROCS={gomaxprocs}, "
         f"nproc={nproc}; implementations: {', '.join(cmds)}")

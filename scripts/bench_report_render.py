@@ -9,7 +9,7 @@ NAMES = {"gofer": "gofer", "thread": "std::thread", "go": "Go", "boostfiber": "B
 OTHERS = ["go", "thread", "boostfiber"]  # what gofer is divided by
 UNITS = {  # what the unit counts, per workload
     "spawn_join": "ns per task (spawn + run + join)",
-    "skynet": "ms for the 1,111,111-task tree",
+    "skynet": "ms for the whole tree (n leaves, 1.11 n tasks)",
     "pingpong_unbuffered": "ns per round trip",
     "chan_buffered_mpmc": "ns per item",
     "select2": "ns per receive",
@@ -112,7 +112,8 @@ def markdown(rep):
                    + f" | {ratio_cell(e, 'go')} | {ratio_cell(e, 'thread')} |")
     out += ["", "Median of the runs (min–max); lower is better everywhere, and a ratio below 1 "
             "means gofer is cheaper. — : the implementation does not have the feature "
-            "(threads: skynet's million tasks; Boost.Fiber: select, context). "
+            "(threads: skynet's million tasks; Boost.Fiber: select and context, which "
+            "select2, context_cancel and the worker pool's workers need). "
             "An empty cell: the implementation is not available (see the notes)."]
     out += ["", "| workload | what the figure is | n | n for std::thread |", "|---|---|---:|---:|"]
     for e in rep["workloads"]:
