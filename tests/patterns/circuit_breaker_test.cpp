@@ -350,6 +350,18 @@ TEST_P(CircuitBreakerTest, IsSuccessfulDecidesWhatCountsAsFailure) {
   });
 }
 
+TEST_P(CircuitBreakerTest, ExceptionFromIsSuccessfulCountsAsFailure) {
+  run([] {
+    auto cb = patterns::NewCircuitBreaker(
+        {.MaxRequests = 1,
+         .Timeout = 10 * time::Second,
+         .ReadyToTrip = [](const Counts& c) { return c.ConsecutiveFailures >= 1; },
+         .IsSuccessful = [](const error&) -> bool { throw std::logic_error("classifier bug"); }});
+    EXPECT_THROW(cb->Call([] { return error(nil); }), std::logic_error);
+    EXPECT_EQ(cb->State(), StateOpen) << "the call was counted, as a failure";
+  });
+}
+
 TEST_P(CircuitBreakerTest, DefaultSettingsAreGobreakers) {
   run([] {
     auto cb = patterns::NewCircuitBreaker(patterns::Settings{});

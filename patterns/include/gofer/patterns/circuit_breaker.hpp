@@ -186,11 +186,12 @@ class CircuitBreaker {
   // Call runs fn (any callable returning something convertible to error)
   // if the breaker admits it, and returns fn's error; ErrOpenState or
   // ErrTooManyRequests (fn not called) if not. fn runs with no lock held.
-  // An exception from fn counts as a failure and propagates. Transitions
-  // caused by this call are reported to OnStateChange before Call returns,
-  // unless another fiber is delivering notifications at that moment: then
-  // that fiber reports them (in order) before its own call returns. No heap
-  // allocation (fn is not type-erased).
+  // An exception from fn (or from IsSuccessful) counts as a failure and
+  // propagates. Transitions caused by this call are reported to
+  // OnStateChange before Call returns (one found on entry, open ->
+  // half-open, before fn runs), unless another fiber is delivering
+  // notifications at that moment: then that fiber reports them, in order,
+  // before its own call returns. No heap allocation (fn is not type-erased).
   template <class F>
   error Call(F&& fn) {
     static_assert(std::is_convertible_v<std::invoke_result_t<F&>, error>,
@@ -204,7 +205,16 @@ class CircuitBreaker {
       after_request(gen, false);
       throw;
     }
-    after_request(gen, is_successful_ ? is_successful_(err) : err == nil);
+    bool success = err == nil;
+    if (is_successful_) {
+      try {
+        success = is_successful_(err);
+      } catch (...) {
+        after_request(gen, false);
+        throw;
+      }
+    }
+    after_request(gen, success);
     return err;
   }
 
