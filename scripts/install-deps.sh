@@ -8,6 +8,8 @@
 #          column), gnuplot (overhead.svg) and python3 (scripts/bench-report.py;
 #          a minimal Debian 12 image has none). Go is optional: if it cannot be
 #          installed the report is still produced, with Go's column empty.
+#          golang.org/x/sync and x/time (Debian's golang-golang-x-*-dev) are
+#          for bench/go/patterns, the Go twin of patterns_bench; optional too.
 #
 # Runs apt-get as root, through sudo when not root. Exits non-zero with a
 # message when a required package cannot be installed.
@@ -26,7 +28,7 @@ optional=()  # failure to install these is only a warning
 case "${1:-build}" in
   build) required=("${build_pkgs[@]}") ;;
   bench) required=("${build_pkgs[@]}" libboost-fiber-dev gnuplot-nox python3)
-         optional=(golang-go) ;;
+         optional=(golang-go golang-golang-x-sync-dev golang-golang-x-time-dev) ;;
   -h|--help) usage; exit 0 ;;
   *) usage >&2; exit 2 ;;
 esac
