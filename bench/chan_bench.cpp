@@ -43,12 +43,18 @@
 #include <utility>
 #include <vector>
 
+#include "bench_timed.hpp"
+#include "report/thread_chan.hpp"
 #include "gofer/gofer.hpp"
 
 namespace {
 
+using gofer_bench::clock_type;
+using gofer_bench::default_workers;
+using gofer_bench::run_timed;
+using gofer_bench::sum_below;
+
 namespace sync = gofer::sync;
-using clock_type = std::chrono::steady_clock;
 
 // Sizes: keep them equal to the constants in bench/go/chan.go.
 constexpr int kPingPongRounds = 1'000'000;     // round trips per iteration
@@ -61,186 +67,20 @@ constexpr int kSelectRecvsThread = 50'000;     // threads
 static_assert(kMPMCItems % 4 == 0 && kMPMCItemsThread % 4 == 0, "P in {1, 2, 4} divides N");
 static_assert(kSelectRecvs % 4 == 0 && kSelectRecvsThread % 4 == 0, "k in {2, 4} divides N");
 
-// sum_below is 0 + 1 + ... + (n - 1): every workload moves each of the
-// values 0..n-1 exactly once (PingPong: 1..n, see there).
-constexpr std::int64_t sum_below(std::int64_t n) { return n * (n - 1) / 2; }
 
-// run_timed runs one benchmark: `iteration` (the workload plus its check;
-// returns nullptr, or an error message on a wrong result) runs once untimed
-// as a warm-up (stack pools, thread-stack cache, page tables; Go's twin
-// warms up the same way), then once per benchmark iteration. It reports the
-// wall time per operation as counter `name` (nanoseconds) and as
-// items_per_second. Same as runtime_bench.cpp's.
-template <class F>
-void run_timed(benchmark::State& state, const char* name, std::int64_t ops_per_iteration,
-               F iteration) {
-  if (const char* err = iteration()) {
-    state.SkipWithError(err);
-    return;
-  }
-  clock_type::duration total{};
-  std::int64_t iterations = 0;
-  for (auto _ : state) {
-    auto t0 = clock_type::now();
-    const char* err = iteration();
-    total += clock_type::now() - t0;
-    ++iterations;
-    if (err) {
-      state.SkipWithError(err);
-      return;
-    }
-  }
-  const double ops = static_cast<double>(ops_per_iteration) * static_cast<double>(iterations);
-  state.counters[name] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(total).count()) /
-      ops;
-  state.SetItemsProcessed(ops_per_iteration * iterations);
-}
 
 // ---------------------------------------------------------------------------
 // The thread twins' channels
 // ---------------------------------------------------------------------------
 
-// thread_chan<T> is the thread twin of chan<T>: a ring of max(cap, 1) slots
-// under one std::mutex, with a condition variable for receivers (a value or
-// close) and one for senders (a free slot). cap == 0 is a rendezvous, as an
-// unbuffered Go channel: send returns only once a receiver has taken the
-// value, which it waits for on taken_cv_. Values are FIFO, so the n-th value
-// sent is the n-th taken: a sender's ticket (its value's sequence number) is
-// taken when taken_ > ticket.
-//
-// Invariants: 0 <= len_ <= slots; taken_ + len_ == sent_; with cap == 0 at
-// most one value is in the ring. Every notify happens after unlocking, so a
-// woken thread finds mu_ free; the object outlives all its users (the
-// benchmarks join them). Sending after close is not checked (Go panics);
-// no benchmark does it.
-template <class T>
-class thread_chan {
- public:
-  explicit thread_chan(std::size_t cap)
-      : unbuffered_(cap == 0), ring_(std::max<std::size_t>(cap, 1)) {}
-  thread_chan(const thread_chan&) = delete;
-  thread_chan& operator=(const thread_chan&) = delete;
-
-  // send: blocks for a free slot; unbuffered, then also until taken.
-  void send(T v) {
-    std::unique_lock lk(mu_);
-    not_full_.wait(lk, [this] { return len_ < ring_.size(); });
-    ring_[(head_ + len_) % ring_.size()] = std::move(v);
-    ++len_;
-    const std::uint64_t ticket = sent_++;
-    lk.unlock();
-    not_empty_.notify_one();
-    if (unbuffered_) {
-      lk.lock();
-      taken_cv_.wait(lk, [&] { return taken_ > ticket; });
-    }
-  }
-
-  // recv2: `v, ok := <-ch` — {T{}, false} once closed and drained.
-  std::pair<T, bool> recv2() {
-    std::unique_lock lk(mu_);
-    not_empty_.wait(lk, [this] { return len_ > 0 || closed_; });
-    if (len_ == 0) return {T{}, false};
-    T v = std::move(ring_[head_]);
-    head_ = (head_ + 1) % ring_.size();
-    --len_;
-    ++taken_;
-    lk.unlock();
-    not_full_.notify_one();
-    if (unbuffered_) taken_cv_.notify_all();  // the (at most two) ticket waiters
-    return {std::move(v), true};
-  }
-  T recv() { return recv2().first; }
-
-  void close() {
-    {
-      std::lock_guard lk(mu_);
-      closed_ = true;
-    }
-    not_empty_.notify_all();
-  }
-
- private:
-  const bool unbuffered_;
-  std::mutex mu_;
-  std::condition_variable not_empty_;  // receivers: len_ > 0 || closed_
-  std::condition_variable not_full_;   // senders: len_ < ring_.size()
-  std::condition_variable taken_cv_;   // unbuffered senders: taken_ > ticket
-  std::vector<T> ring_;                // Guarded by mu_ (the slots, not the size).
-  std::size_t head_ = 0;               // Guarded by mu_.
-  std::size_t len_ = 0;                // Guarded by mu_.
-  std::uint64_t sent_ = 0;             // Guarded by mu_.
-  std::uint64_t taken_ = 0;            // Guarded by mu_.
-  bool closed_ = false;                // Guarded by mu_.
-};
-
-// thread_select_set is the thread twin of a select receiving from k
-// unbuffered channels: k one-slot rendezvous queues under one std::mutex.
-// The receiver waits on one condition variable shared by the k queues
-// (any_cv_: some slot is full) and takes from the first full slot at or
-// after a rotating start (Go picks uniformly at random among ready cases;
-// rotation is as fair and costs nothing). Each sender waits on its own
-// queue's condition variable, for its slot to be free and then for its
-// value to be taken (the rendezvous); giving senders the shared one too
-// would need notify_all and wake every sender on each receive.
-//
-// Invariants: full_count_ == number of full slots; with one sender per
-// queue (as here) a slot holds at most that sender's one value.
-class thread_select_set {
- public:
-  explicit thread_select_set(int k) : slots_(static_cast<std::size_t>(k)) {}
-  thread_select_set(const thread_select_set&) = delete;
-  thread_select_set& operator=(const thread_select_set&) = delete;
-
-  // send: `queue j <- v`; returns once the receiver has taken v.
-  void send(int j, int v) {
-    slot& s = slots_[static_cast<std::size_t>(j)];
-    std::unique_lock lk(mu_);
-    s.cv.wait(lk, [&] { return !s.full; });
-    s.value = v;
-    s.full = true;
-    const std::uint64_t ticket = s.sent++;
-    ++full_count_;
-    lk.unlock();
-    any_cv_.notify_one();
-    lk.lock();
-    s.cv.wait(lk, [&] { return s.taken > ticket; });
-  }
-
-  // recv: waits until some queue holds a value, takes it into *v and
-  // returns the queue's index (select's case index).
-  int recv(int* v) {
-    std::unique_lock lk(mu_);
-    any_cv_.wait(lk, [this] { return full_count_ > 0; });
-    const std::size_t k = slots_.size();
-    std::size_t j = next_;
-    while (!slots_[j].full) j = (j + 1) % k;  // full_count_ > 0: terminates
-    next_ = (j + 1) % k;
-    slot& s = slots_[j];
-    *v = s.value;
-    s.full = false;
-    ++s.taken;
-    --full_count_;
-    lk.unlock();
-    s.cv.notify_all();  // its sender, waiting for the take (or for the slot)
-    return static_cast<int>(j);
-  }
-
- private:
-  struct slot {
-    std::condition_variable cv;  // this queue's sender: !full, or taken > ticket
-    int value = 0;               // Guarded by mu_.
-    bool full = false;           // Guarded by mu_.
-    std::uint64_t sent = 0;      // Guarded by mu_.
-    std::uint64_t taken = 0;     // Guarded by mu_.
-  };
-  std::mutex mu_;
-  std::condition_variable any_cv_;  // the receiver: full_count_ > 0
-  std::vector<slot> slots_;
-  std::size_t full_count_ = 0;  // Guarded by mu_.
-  std::size_t next_ = 0;        // Guarded by mu_; receiver only.
-};
+// The thread twins' channels are bench/report/thread_chan.hpp's (the
+// overhead report's std::thread column uses the same): thread_chan<T>, a
+// ring under one std::mutex with condition variables for receivers and
+// senders (capacity 0 is a rendezvous, as an unbuffered Go channel), and
+// thread_select_set, k one-slot rendezvous queues under one mutex for the
+// select twin. Their comments give the designs and invariants.
+using report::thread_chan;
+using report::thread_select_set;
 
 // ---------------------------------------------------------------------------
 // 1. PingPong: task A sends i on an unbuffered channel `ping`, task B
@@ -443,7 +283,7 @@ void BM_Select_Thread(benchmark::State& state) {
     std::int64_t sum = 0;
     std::array<std::int64_t, K> fired{};
     for (int n = 0; n < kSelectRecvsThread; ++n) {
-      int v = 0;
+      std::int64_t v = 0;
       ++fired[static_cast<std::size_t>(set.recv(&v))];
       sum += v;
     }

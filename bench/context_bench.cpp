@@ -28,13 +28,16 @@
 #include <string>
 #include <thread>
 
+#include "bench_timed.hpp"
 #include "gofer/gofer.hpp"
 
 namespace {
 
+using gofer_bench::sum_below;
+
 namespace context = gofer::context;
 namespace sync = gofer::sync;
-using clock_type = std::chrono::steady_clock;
+using gofer_bench::clock_type;
 
 // Sizes: keep them equal to the constants in bench/go/context.go.
 constexpr int kWithCancelOps = 1'000'000;      // contexts made and cancelled per iteration
@@ -42,33 +45,12 @@ constexpr int kDoneSelectOps = 1'000'000;      // selects per iteration
 constexpr int kDoneSelectOpsThread = 200'000;  // threads, recv:1 (futex wake-ups)
 constexpr int kInCap = 1024;                   // DoneSelect/recv:1 channel capacity
 
-constexpr std::int64_t sum_below(std::int64_t n) { return n * (n - 1) / 2; }
 
-// run_timed: as chan_bench.cpp's — a warm-up iteration, then the timed ones;
-// `iteration` returns nullptr or an error message on a wrong result.
+// run_timed: bench_common.hpp's, with the counter every workload here
+// reports.
 template <class F>
 void run_timed(benchmark::State& state, std::int64_t ops_per_iteration, F iteration) {
-  if (const char* err = iteration()) {
-    state.SkipWithError(err);
-    return;
-  }
-  clock_type::duration total{};
-  std::int64_t iterations = 0;
-  for (auto _ : state) {
-    auto t0 = clock_type::now();
-    const char* err = iteration();
-    total += clock_type::now() - t0;
-    ++iterations;
-    if (err) {
-      state.SkipWithError(err);
-      return;
-    }
-  }
-  const double ops = static_cast<double>(ops_per_iteration) * static_cast<double>(iterations);
-  state.counters["ns_per_op"] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(total).count()) /
-      ops;
-  state.SetItemsProcessed(ops_per_iteration * iterations);
+  gofer_bench::run_timed(state, "ns_per_op", ops_per_iteration, std::move(iteration));
 }
 
 // ---------------------------------------------------------------------------

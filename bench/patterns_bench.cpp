@@ -7,11 +7,12 @@
 //                               SubmitWait (backpressure); each job adds its
 //                               ID to a sum. ns per job, submit to drained.
 //                               Thread twin: N std::threads on a std::mutex +
-//                               condition_variable queue of the same size.
+//                               condition_variable channel of the same size.
 //   Pipeline/stages:3           1,000,000 ints through three unbuffered Map
 //                               stages (+1, *2, -1) in one Flow; the consumer
 //                               sums them. ns per item. Thread twin: a thread
-//                               per stage over capacity-1 mutex+cv queues.
+//                               per stage over unbuffered (rendezvous)
+//                               mutex+cv channels.
 //   RateLimiter_Allow/callers:C rate::Limiter (the port of x/time/rate) with a
 //                               rate and burst that admit every call; C
 //                               callers share 1,000,000 Allow calls. Go:
@@ -34,7 +35,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -42,6 +42,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_timed.hpp"
+#include "report/thread_chan.hpp"
 #include "gofer/gofer.hpp"
 #include "gofer/patterns/circuit_breaker.hpp"
 #include "gofer/patterns/pipeline.hpp"
@@ -51,11 +53,14 @@
 
 namespace {
 
+using gofer_bench::clock_type;
+using gofer_bench::default_workers;
+using gofer_bench::sum_below;
+
 namespace context = gofer::context;
 namespace patterns = gofer::patterns;
 namespace rate = gofer::patterns::rate;
 namespace sync = gofer::sync;
-using clock_type = std::chrono::steady_clock;
 using gofer::error;
 using gofer::nil;
 
@@ -68,30 +73,10 @@ constexpr int kPipelineItemsThread = 50'000;
 constexpr int kLimiterOps = 1'000'000;
 constexpr int kBreakerOps = 1'000'000;
 
-constexpr std::int64_t sum_below(std::int64_t n) { return n * (n - 1) / 2; }
 
 template <class F>
 void run_timed(benchmark::State& state, std::int64_t ops_per_iteration, F iteration) {
-  if (const char* err = iteration()) {
-    state.SkipWithError(err);
-    return;
-  }
-  clock_type::duration total{};
-  std::int64_t iterations = 0;
-  for (auto _ : state) {
-    auto t0 = clock_type::now();
-    const char* err = iteration();
-    total += clock_type::now() - t0;
-    ++iterations;
-    if (err) {
-      state.SkipWithError(err);
-      return;
-    }
-  }
-  const double ops = static_cast<double>(ops_per_iteration) * static_cast<double>(iterations);
-  state.counters["ns_per_op"] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(total).count()) / ops;
-  state.SetItemsProcessed(ops_per_iteration * iterations);
+  gofer_bench::run_timed(state, "ns_per_op", ops_per_iteration, std::move(iteration));
 }
 
 // parallel_fibers runs f(n) on `callers` fibers with n = total / callers each
@@ -159,54 +144,26 @@ void BM_WorkerPool_Fiber(benchmark::State& state) {
 }
 BENCHMARK(BM_WorkerPool_Fiber)->ArgName("workers")->Arg(1)->Arg(2)->Arg(4)->Arg(8)->UseRealTime();
 
-// thread_queue: a bounded blocking queue (std::mutex + two condition
-// variables), what a std::thread program uses as a channel.
-template <class T>
-class thread_queue {
- public:
-  explicit thread_queue(std::size_t cap) : cap_(cap) {}
-  void push(T v) {
-    std::unique_lock lk(mu_);
-    not_full_.wait(lk, [&] { return q_.size() < cap_; });
-    q_.push_back(std::move(v));
-    not_empty_.notify_one();
-  }
-  std::optional<T> pop() {  // nullopt: closed and drained
-    std::unique_lock lk(mu_);
-    not_empty_.wait(lk, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return std::nullopt;
-    T v = std::move(q_.front());
-    q_.pop_front();
-    not_full_.notify_one();
-    return v;
-  }
-  void close() {
-    std::lock_guard lk(mu_);
-    closed_ = true;
-    not_empty_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<T> q_;  // Guarded by mu_.
-  std::size_t cap_;
-  bool closed_ = false;  // Guarded by mu_.
-};
+// The thread twins' queues are bench/report/thread_chan.hpp's thread_chan:
+// a ring under one std::mutex with condition variables, capacity 0 a
+// rendezvous (what a std::thread program uses as a channel).
+using report::thread_chan;
 
 const char* thread_pool_iteration(int workers, int jobs) {
   std::atomic<std::int64_t> sum{0}, processed{0};
-  thread_queue<std::function<void()>> q(kPoolQueue);
+  thread_chan<std::function<void()>> q(kPoolQueue);
   std::vector<std::thread> ts;
   for (int w = 0; w < workers; w++) {
     ts.emplace_back([&] {
-      while (auto job = q.pop()) {
-        (*job)();
+      for (;;) {
+        auto [job, ok] = q.recv2();
+        if (!ok) break;
+        job();
         processed.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
-  for (int i = 0; i < jobs; i++) q.push([&sum, i] { sum.fetch_add(i, std::memory_order_relaxed); });
+  for (int i = 0; i < jobs; i++) q.send([&sum, i] { sum.fetch_add(i, std::memory_order_relaxed); });
   q.close();
   for (auto& t : ts) t.join();
   if (sum.load() != sum_below(jobs) || processed.load() != jobs) return "WorkerPool: a job was lost";
@@ -256,22 +213,30 @@ void BM_Pipeline_Fiber(benchmark::State& state) {
 BENCHMARK(BM_Pipeline_Fiber)->Name("BM_Pipeline_Fiber/stages:3")->UseRealTime();
 
 const char* thread_pipeline_iteration(int items) {
-  thread_queue<std::int64_t> q0(1), q1(1), q2(1), q3(1);
-  auto stage = [](thread_queue<std::int64_t>& in, thread_queue<std::int64_t>& out, auto f) {
+  thread_chan<std::int64_t> q0(0), q1(0), q2(0), q3(0);  // unbuffered, as the fiber pipeline's
+  auto stage = [](thread_chan<std::int64_t>& in, thread_chan<std::int64_t>& out, auto f) {
     return std::thread([&in, &out, f] {
-      while (auto v = in.pop()) out.push(f(*v));
+      for (;;) {
+        auto [v, ok] = in.recv2();
+        if (!ok) break;
+        out.send(f(v));
+      }
       out.close();
     });
   };
   std::thread producer([&] {
-    for (std::int64_t i = 0; i < items; i++) q0.push(i);
+    for (std::int64_t i = 0; i < items; i++) q0.send(i);
     q0.close();
   });
   std::thread s1 = stage(q0, q1, [](std::int64_t v) { return v + 1; });
   std::thread s2 = stage(q1, q2, [](std::int64_t v) { return v * 2; });
   std::thread s3 = stage(q2, q3, [](std::int64_t v) { return v - 1; });
   std::int64_t sum = 0;
-  while (auto v = q3.pop()) sum += *v;
+  for (;;) {
+    auto [v, ok] = q3.recv2();
+    if (!ok) break;
+    sum += v;
+  }
   producer.join();
   s1.join();
   s2.join();

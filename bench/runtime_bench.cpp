@@ -45,12 +45,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench_timed.hpp"
 #include "gofer/gofer.hpp"
 
 namespace {
 
+using gofer_bench::clock_type;
+using gofer_bench::default_workers;
+using gofer_bench::run_timed;
+using gofer_bench::sum_below;
+
 namespace sync = gofer::sync;
-using clock_type = std::chrono::steady_clock;
 
 // Sizes: keep them equal to the constants in bench/go/main.go.
 constexpr int kSpawnJoinFibers = 100'000;    // fibers spawned and joined per iteration
@@ -66,61 +71,12 @@ constexpr std::size_t kParkedThreadStack = 64 * 1024;
 // Helpers
 // ---------------------------------------------------------------------------
 
-// default_workers is the runtime's default worker count (Runtime::Options
-// with workers = 0): $GOMAXPROCS if it is a positive integer, else the CPUs
-// in this process's affinity mask. Computed here, not asked of the runtime,
-// because benchmark arguments are registered before main().
-int default_workers() {
-  if (const char* env = std::getenv("GOMAXPROCS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0 && n < 1'000'000) return static_cast<int>(n);
-  }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc > 0 ? static_cast<int>(hc) : 1;
-}
-
 gofer::Runtime::Options runtime_options(int workers) {
   gofer::Runtime::Options o;
   o.workers = workers;
   return o;
 }
 
-// run_timed runs one benchmark: `iteration` (the workload plus its check;
-// returns nullptr, or an error message on a wrong result) runs once untimed
-// as a warm-up — it fills the stack pools, glibc's thread-stack cache and
-// the page tables, as Go's twin's warm-up run does; without it a benchmark
-// that settles on one iteration would report the cold first one — then once
-// per benchmark iteration. It reports the wall time per operation as counter
-// `name` (nanoseconds) and as items_per_second.
-template <class F>
-void run_timed(benchmark::State& state, const char* name, std::int64_t ops_per_iteration,
-               F iteration) {
-  if (const char* err = iteration()) {
-    state.SkipWithError(err);
-    return;
-  }
-  clock_type::duration total{};
-  std::int64_t iterations = 0;
-  for (auto _ : state) {
-    auto t0 = clock_type::now();
-    const char* err = iteration();
-    total += clock_type::now() - t0;
-    ++iterations;
-    if (err) {
-      state.SkipWithError(err);
-      return;
-    }
-  }
-  const double ops = static_cast<double>(ops_per_iteration) * static_cast<double>(iterations);
-  state.counters[name] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(total).count()) /
-      ops;
-  state.SetItemsProcessed(ops_per_iteration * iterations);
-}
 
 // thread_wg is the thread twins' WaitGroup: a counter under a std::mutex and
 // a std::condition_variable that Wait sleeps on until the counter is zero.

@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "../bench_common.hpp"
+
 namespace report {
 
 using clock_type = std::chrono::steady_clock;
@@ -131,22 +133,10 @@ inline double since_ns(clock_type::time_point t0) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count());
 }
 
-// default_workers is gofer's default worker count (Runtime::Options with
-// workers = 0): $GOMAXPROCS if it is a positive integer, else the CPUs in
-// this process's affinity mask. The Boost.Fiber driver runs as many threads;
-// the runner sets GOMAXPROCS for every implementation, Go included.
-inline int default_workers() {
-  if (const char* env = std::getenv("GOMAXPROCS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0 && n < 1'000'000) return static_cast<int>(n);
-  }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc > 0 ? static_cast<int>(hc) : 1;
-}
+// default_workers: bench_common.hpp's (gofer's default worker count). The
+// Boost.Fiber driver runs as many threads; the runner sets GOMAXPROCS for
+// every implementation, Go included.
+using gofer_bench::default_workers;
 
 inline const spec* find_spec(const char* name) {
   for (const spec& s : kSpecs)
