@@ -148,8 +148,9 @@ TEST_P(ErrorAggregatorTest, ConcurrentAddsAndReads) {
     std::atomic<bool> stop{false};
     std::atomic<int> reads{0};
     wg.Add(1);
-    gofer::go([&] {  // a reader racing the writers
-      while (!stop.load()) {
+    gofer::go([&] {  // a reader racing the writers (at least one read, even
+                     // if the writers all finish before it first runs)
+      do {
         if (agg.HasErrors()) {
           const error e = agg.Error();
           if (e == nil || agg.Errors().empty()) ADD_FAILURE() << "HasErrors but no error";
@@ -157,7 +158,7 @@ TEST_P(ErrorAggregatorTest, ConcurrentAddsAndReads) {
         (void)agg.Len();
         reads.fetch_add(1);
         runtime::Gosched();
-      }
+      } while (!stop.load());
       wg.Done();
     });
     gofer::sync::WaitGroup writers;
