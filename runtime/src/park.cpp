@@ -42,6 +42,8 @@ void go_yield() noexcept {
     sched_yield();
     return;
   }
+  // Nothing else to run here: the scheduler would pick gp straight back.
+  if (w->s->yield_finds_nothing(w)) return;
   w->s->leave(w, gp, gaction::yield);
 }
 

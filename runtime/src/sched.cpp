@@ -343,6 +343,12 @@ g* sched::local_get(worker* w) {
   return gp;
 }
 
+bool sched::yield_finds_nothing(const worker* w) const noexcept {
+  // relaxed: a snapshot; see the declaration for why a stale read is safe.
+  return w->q.empty() && globq_size_.load(std::memory_order_relaxed) <= 0 &&
+         w->timers.when0() == 0 && !stopping_.load(std::memory_order_relaxed);
+}
+
 void sched::runq_put(worker* w, g* gp, bool next) {
   w->q.put(gp, next, [this, w](g** batch, std::uint32_t n) { global_put_batch(batch, n, w); });
 }

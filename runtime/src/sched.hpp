@@ -224,6 +224,18 @@ class sched {
                            nmspinning_.load(std::memory_order_relaxed) + 1;
   }
 
+  // yield_finds_nothing: a Gosched on worker w now would run the caller
+  // again at once, so it may return without switching. True when w's own
+  // queue (runnext and ring) is empty, the global queue is empty, and w has
+  // no timer. Go's Gosched puts the goroutine on the global queue and its P
+  // takes it straight back in that case (findRunnable looks at the local
+  // queue, then the global one, before stealing); this skips the two
+  // switches. Owner only. The loads are relaxed or acquire snapshots: a
+  // fiber made runnable concurrently (by another worker, into the global
+  // queue) is seen at this fiber's next yield, park or exit, as it would be
+  // if it had arrived a moment later.
+  bool yield_finds_nothing(const worker* w) const noexcept;
+
   // run_main: Runtime::run.
   void run_main(void (*fn)(void*), void* arg);
 

@@ -249,6 +249,31 @@ TEST_P(SchedTest, GoschedLetsOtherFibersRun) {
   });
 }
 
+TEST_P(SchedTest, GoschedLetsAFiberFromThePlainThreadOrATimerRun) {
+  // Gosched returns without switching when nothing else could run on its
+  // worker; a fiber that a plain thread spawned (the global queue) or a
+  // sleeper whose timer is due must still get the worker.
+  run([&] {
+    std::atomic<bool> from_thread{false}, from_timer{false};
+    std::thread t([&] { gofer::go([&] { from_thread.store(true); }); });
+    std::int64_t yields = 0;
+    while (!from_thread.load()) {
+      gofer::runtime::Gosched();
+      ASSERT_LT(++yields, 100'000'000) << "Gosched never ran the plain thread's fiber";
+    }
+    t.join();
+    gofer::go([&] {
+      gofer::time::Sleep(2 * gofer::time::Millisecond);
+      from_timer.store(true);
+    });
+    yields = 0;
+    while (!from_timer.load()) {
+      gofer::runtime::Gosched();
+      ASSERT_LT(++yields, 1'000'000'000) << "Gosched never let the sleeper's timer fire";
+    }
+  });
+}
+
 TEST_P(SchedTest, ManyFibersYieldingInterleaveAndAllFinish) {
   constexpr int kFibers = 64;
   constexpr int kYields = 200;
