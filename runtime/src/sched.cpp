@@ -274,6 +274,13 @@ bool sched::after_switch(worker* w, g* gp, bool direct) {
       gp->action = gaction::none;
       gp->status.store(gstatus::runnable, std::memory_order_relaxed);
       runq_put(w, gp, /*next=*/false);
+      // A yield that switched left work in this queue (spawn's rule): let
+      // an idle worker steal it, so two yielders on one worker do not keep
+      // another idle (Go's Gosched reaches other Ps through the global
+      // queue). Racy reads suffice: the worker runs gp itself otherwise.
+      if (npidle_.load(std::memory_order_relaxed) != 0 &&
+          nmspinning_.load(std::memory_order_relaxed) == 0)
+        wakep();
       return true;
     case gaction::exit:
       gp->status.store(gstatus::dead, std::memory_order_relaxed);
