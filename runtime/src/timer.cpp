@@ -75,8 +75,11 @@ void fire(void* arg) {
   // this check a ticker would add st->t to a heap a second time while it
   // is still queued, corrupting the heap. heap_ only becomes non-null under
   // mu (every add_timer of st->t runs with mu held), so reading it here is
-  // exact for that transition; relaxed: mu orders it.
-  const bool requeued = st->t.heap_.load(std::memory_order_relaxed) != nullptr;
+  // exact for that transition. It becomes null WITHOUT mu, when another
+  // worker's run() pops that requeued entry (heap lock only): acquire pairs
+  // with remove_locked's release, so that worker's reads of st->t happen
+  // before the add_timer below rewrites it (TSan found this with relaxed).
+  const bool requeued = st->t.heap_.load(std::memory_order_acquire) != nullptr;
   if (!requeued && st->armed && now >= st->when) {
     if (st->c != nullptr && st->c.raw()->use_count() == 1) {
       st->armed = false;  // nobody can receive any more: stop for good

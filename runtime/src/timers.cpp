@@ -93,12 +93,19 @@ void timer_heap::remove_locked(timer* t) {
     sift_down(i);
   }
   t->idx_ = -1;
-  t->heap_.store(nullptr, std::memory_order_relaxed);  // relaxed: under lock_
+  // release: pairs with the acquire load in timer_del. A thread that sees
+  // null there does not take this heap's lock, and may re-add t to another
+  // heap at once (Ticker.Reset racing the tick that run() is firing); the
+  // release orders every read of t made under lock_ before this (run's
+  // reads of when, f and arg) before that thread's writes. TSan found the
+  // race when this store was relaxed.
+  t->heap_.store(nullptr, std::memory_order_release);
 }
 
 bool timer_del(timer* t) {
   for (;;) {
-    // acquire: pairs with nothing stronger than lock_; we re-check under it.
+    // acquire: pairs with the release store of null in remove_locked (see
+    // there); a non-null heap is re-checked under its lock.
     timer_heap* hp = t->heap_.load(std::memory_order_acquire);
     if (hp == nullptr) return false;
     std::lock_guard<rt_mutex> lk(hp->lock_);
@@ -140,7 +147,7 @@ std::size_t timer_heap::remove_all() {
     std::lock_guard<rt_mutex> lk(lock_);
     for (timer* t : h_) {
       t->idx_ = -1;
-      t->heap_.store(nullptr, std::memory_order_relaxed);
+      t->heap_.store(nullptr, std::memory_order_release);  // as in remove_locked
     }
     dropped.swap(h_);
     publish_locked();
