@@ -3,7 +3,9 @@
 // `failures` does not in Go 1.19), the state is read and changed under one
 // lock with a generation counter (so a result from an older generation is
 // ignored), and half-open admits at most maxRequests trial calls. One Lock
-// before the call and one after, as the C++ port.
+// before the call and one after, as the C++ port; like it, the clock is read
+// only when the state needs it (an open breaker's expiry, a transition), so
+// a closed breaker reads none (gobreaker reads time.Now twice a call).
 package main
 
 import (
@@ -55,9 +57,11 @@ func (cb *CircuitBreaker) Call(fn func() error) error {
 	return err
 }
 
-func (cb *CircuitBreaker) currentState(now time.Time) (State, uint64) {
-	if cb.state == StateOpen && !cb.expiry.IsZero() && cb.expiry.Before(now) {
-		cb.setState(StateHalfOpen, now)
+func (cb *CircuitBreaker) currentState() (State, uint64) {
+	if cb.state == StateOpen {
+		if now := time.Now(); !cb.expiry.IsZero() && cb.expiry.Before(now) {
+			cb.setState(StateHalfOpen, now)
+		}
 	}
 	return cb.state, cb.generation
 }
@@ -65,8 +69,7 @@ func (cb *CircuitBreaker) currentState(now time.Time) (State, uint64) {
 func (cb *CircuitBreaker) before() (uint64, error) {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
-	now := time.Now()
-	state, gen := cb.currentState(now)
+	state, gen := cb.currentState()
 	if state == StateOpen {
 		return gen, ErrOpenState
 	} else if state == StateHalfOpen && cb.counts.Requests >= cb.maxRequests {
@@ -79,8 +82,7 @@ func (cb *CircuitBreaker) before() (uint64, error) {
 func (cb *CircuitBreaker) after(before uint64, success bool) {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
-	now := time.Now()
-	state, gen := cb.currentState(now)
+	state, gen := cb.currentState()
 	if gen != before {
 		return
 	}
@@ -89,7 +91,7 @@ func (cb *CircuitBreaker) after(before uint64, success bool) {
 		cb.counts.ConsecutiveSuccesses++
 		cb.counts.ConsecutiveFailures = 0
 		if state == StateHalfOpen && cb.counts.ConsecutiveSuccesses >= cb.maxRequests {
-			cb.setState(StateClosed, now)
+			cb.setState(StateClosed, time.Now())
 		}
 		return
 	}
@@ -97,7 +99,7 @@ func (cb *CircuitBreaker) after(before uint64, success bool) {
 	cb.counts.ConsecutiveFailures++
 	cb.counts.ConsecutiveSuccesses = 0
 	if state == StateHalfOpen || cb.counts.ConsecutiveFailures >= cb.maxFailures {
-		cb.setState(StateOpen, now)
+		cb.setState(StateOpen, time.Now())
 	}
 }
 
