@@ -116,6 +116,7 @@ struct cancel_node : node, link {
   err_code err = err_code::none;      // Guarded by mu; immutable once state != kLive.
   error cause;                        // Same.
   chan<empty> done;                   // Guarded by mu; immutable once has_done.
+  recv_chan<empty> done_view;         // done as Done() returns it (by reference); same rules
   link* children = nullptr;           // Guarded by mu; set to null by the cancel.
   std::int64_t nchildren = 0;         // Guarded by mu.
   link* pending = nullptr;            // Guarded by mu: stolen children a cancel has yet to visit.
@@ -216,6 +217,7 @@ void mark_locked(cancel_node* c, err_code err, const error& cause) {
     close(c->done);
   } else {
     c->done = closed_chan();
+    c->done_view = c->done;
     c->has_done.store(true, std::memory_order_release);  // pairs with Done()'s acquire
   }
   c->state.store(kDone, std::memory_order_release);
@@ -522,18 +524,20 @@ using detail_context::node;
 using detail_context::node_ref;
 using detail_context::timer_node;
 
-recv_chan<empty> Context::Done() const {
+const recv_chan<empty>& Context::Done() const {
+  static const recv_chan<empty> kNilDone;  // never ready; immutable, shared
   node* n = get();
-  if (n->canc == nullptr) return {};
+  if (n->canc == nullptr) return kNilDone;
   cancel_node* c = as_cancel(n->canc);
   // acquire: pairs with the release store of has_done; done is immutable after.
-  if (c->has_done.load(std::memory_order_acquire)) return c->done;
+  if (c->has_done.load(std::memory_order_acquire)) return c->done_view;
   std::lock_guard<detail_context::rt_mutex> lk(c->mu);
   if (!c->has_done.load(std::memory_order_relaxed)) {
     c->done = make_chan<empty>(detail_context::kDoneCap);  // live: a cancel sets has_done otherwise
+    c->done_view = c->done;
     c->has_done.store(true, std::memory_order_release);
   }
-  return c->done;
+  return c->done_view;
 }
 
 namespace {

@@ -223,7 +223,11 @@ class Context {
   // recv_chan, never ready) for a context that can never be cancelled. The
   // same channel on every call. Nothing is ever sent on it; its capacity is
   // 1 (Go's is 0) so that a non-blocking receive from it is lock-free.
-  recv_chan<empty> Done() const;
+  // Returned by reference, like Go's channel value (no reference count
+  // traffic in a `select` on it in a loop); the reference stays valid while
+  // this Context or a copy of it lives — copy it (`auto d = ctx.Done();`)
+  // to keep the channel beyond that.
+  const recv_chan<empty>& Done() const;
   // Err: nil while Done is open; then Canceled or DeadlineExceeded.
   error Err() const;
   // Deadline: the time this context is cancelled by, and whether it has one.
