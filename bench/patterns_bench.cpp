@@ -289,27 +289,7 @@ void shared_object_bench(benchmark::State& state, int total, Make make, Op op, c
     }
     return ok == total ? nullptr : what;
   };
-  clock_type::duration took{};
-  if (const char* err = iteration(&took)) {  // warm-up, as run_timed's
-    state.SkipWithError(err);
-    return;
-  }
-  clock_type::duration sum{};
-  std::int64_t iterations = 0;
-  for (auto _ : state) {
-    const char* err = iteration(&took);
-    state.SetIterationTime(std::chrono::duration<double>(took).count());
-    sum += took;
-    ++iterations;
-    if (err) {
-      state.SkipWithError(err);
-      return;
-    }
-  }
-  state.counters["ns_per_op"] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(sum).count()) /
-      (static_cast<double>(total) * static_cast<double>(iterations));
-  state.SetItemsProcessed(static_cast<std::int64_t>(total) * iterations);
+  gofer_bench::run_timed_self(state, "ns_per_op", total, iteration);
   if (rt) state.counters["workers"] = rt->NumWorkers();
 }
 

@@ -247,7 +247,7 @@ double parked_memory(std::int64_t n, extras&) {
 // are joined; extra latest_wakeup_ms: the latest wake-up after a fiber's
 // own 10 ms. A fiber that wakes early fails the check.
 double timers(std::int64_t n, extras& x) {
-  std::atomic<std::int64_t> late_max{0}, early{0};
+  report::wakeups woke;
   double ns = 0;
   g_rt->run([&] {
     const auto t0 = clock_type::now();
@@ -257,21 +257,14 @@ double timers(std::int64_t n, extras& x) {
       gofer::go([&] {
         const auto s = clock_type::now();
         gofer::time::Sleep(report::kTimerSleep);
-        const std::int64_t late = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      clock_type::now() - s - report::kTimerSleep)
-                                      .count();
-        if (late < 0) early.fetch_add(1, std::memory_order_relaxed);
-        std::int64_t m = late_max.load(std::memory_order_relaxed);
-        while (late > m && !late_max.compare_exchange_weak(m, late, std::memory_order_relaxed)) {
-        }
+        woke.record(s);
         wg.Done();
       });
     }
     wg.Wait();
     ns = since_ns(t0);
   });
-  check(early.load() == 0, "%lld fibers woke before 10 ms", (long long)early.load());
-  x.emplace_back("latest_wakeup_ms", static_cast<double>(late_max.load()) / 1e6);
+  woke.finish(x, "fibers");
   return ns / 1e6;
 }
 

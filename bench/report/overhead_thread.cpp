@@ -235,7 +235,7 @@ double parked_memory(std::int64_t n, extras& x) {
 
 // timers: n threads sleep 10 ms at once. ms total; extra latest_wakeup_ms.
 double timers(std::int64_t n, extras& x) {
-  std::atomic<std::int64_t> late_max{0}, early{0};
+  report::wakeups woke;
   std::vector<std::thread> ts;
   ts.reserve(static_cast<std::size_t>(n));
   const auto t0 = clock_type::now();
@@ -243,19 +243,12 @@ double timers(std::int64_t n, extras& x) {
     ts.emplace_back([&] {
       const auto s = clock_type::now();
       std::this_thread::sleep_for(report::kTimerSleep);
-      const std::int64_t late = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    clock_type::now() - s - report::kTimerSleep)
-                                    .count();
-      if (late < 0) early.fetch_add(1, std::memory_order_relaxed);
-      std::int64_t m = late_max.load(std::memory_order_relaxed);
-      while (late > m && !late_max.compare_exchange_weak(m, late, std::memory_order_relaxed)) {
-      }
+      woke.record(s);
     });
   }
   for (auto& t : ts) t.join();
   const double ns = since_ns(t0);
-  check(early.load() == 0, "%lld threads woke before 10 ms", (long long)early.load());
-  x.emplace_back("latest_wakeup_ms", static_cast<double>(late_max.load()) / 1e6);
+  woke.finish(x, "threads");
   return ns / 1e6;
 }
 

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -132,6 +133,31 @@ inline double since_ns(clock_type::time_point t0) {
   return static_cast<double>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count());
 }
+
+// wakeups: the timers workload's bookkeeping, shared by every driver. Each
+// sleeper calls record(start) after its kTimerSleep sleep; finish() fails
+// the run if any woke early and reports the latest wake-up past its 10 ms.
+// relaxed: counters read after every sleeper was joined.
+class wakeups {
+ public:
+  void record(clock_type::time_point start) noexcept {
+    const std::int64_t late =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - start - kTimerSleep)
+            .count();
+    if (late < 0) early_.fetch_add(1, std::memory_order_relaxed);
+    std::int64_t m = late_max_.load(std::memory_order_relaxed);
+    while (late > m && !late_max_.compare_exchange_weak(m, late, std::memory_order_relaxed)) {
+    }
+  }
+  // finish: call once every sleeper is joined. `what` names the tasks.
+  void finish(extras& x, const char* what) const {
+    check(early_.load() == 0, "%lld %s woke before 10 ms", (long long)early_.load(), what);
+    x.emplace_back("latest_wakeup_ms", static_cast<double>(late_max_.load()) / 1e6);
+  }
+
+ private:
+  std::atomic<std::int64_t> late_max_{0}, early_{0};
+};
 
 // default_workers: bench_common.hpp's (gofer's default worker count). The
 // Boost.Fiber driver runs as many threads; the runner sets GOMAXPROCS for

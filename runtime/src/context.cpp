@@ -115,8 +115,9 @@ struct cancel_node : node, link {
   std::atomic<bool> has_done{false};  // release: publishes done
   err_code err = err_code::none;      // Guarded by mu; immutable once state != kLive.
   error cause;                        // Same.
-  chan<empty> done;                   // Guarded by mu; immutable once has_done.
-  recv_chan<empty> done_view;         // done as Done() returns it (by reference); same rules
+  // done: what Done() returns by reference, so it is kept as the receive
+  // view; the cancel closes it through its hchan (the same channel).
+  recv_chan<empty> done;              // Guarded by mu; immutable once has_done.
   link* children = nullptr;           // Guarded by mu; set to null by the cancel.
   std::int64_t nchildren = 0;         // Guarded by mu.
   link* pending = nullptr;            // Guarded by mu: stolen children a cancel has yet to visit.
@@ -214,10 +215,9 @@ void mark_locked(cancel_node* c, err_code err, const error& cause) {
   // release: publishes err and cause; pairs with the acquire in Err/Cause.
   c->state.store(kCancelling, std::memory_order_release);
   if (c->has_done.load(std::memory_order_relaxed)) {
-    close(c->done);
+    c->done.raw()->close();  // close(chan) without a send-side handle
   } else {
     c->done = closed_chan();
-    c->done_view = c->done;
     c->has_done.store(true, std::memory_order_release);  // pairs with Done()'s acquire
   }
   c->state.store(kDone, std::memory_order_release);
@@ -530,14 +530,13 @@ const recv_chan<empty>& Context::Done() const {
   if (n->canc == nullptr) return kNilDone;
   cancel_node* c = as_cancel(n->canc);
   // acquire: pairs with the release store of has_done; done is immutable after.
-  if (c->has_done.load(std::memory_order_acquire)) return c->done_view;
+  if (c->has_done.load(std::memory_order_acquire)) return c->done;
   std::lock_guard<detail_context::rt_mutex> lk(c->mu);
   if (!c->has_done.load(std::memory_order_relaxed)) {
     c->done = make_chan<empty>(detail_context::kDoneCap);  // live: a cancel sets has_done otherwise
-    c->done_view = c->done;
     c->has_done.store(true, std::memory_order_release);
   }
-  return c->done_view;
+  return c->done;
 }
 
 namespace {
