@@ -166,8 +166,8 @@ TEST_P(RateLimiterTest, WaitHonoursCtxCancelAndDeadline) {
       EXPECT_TRUE(limiter->Allow()) << "and takes nothing";
     }
     {
-      auto [ctx, cancel] = context::WithTimeout(context::Background(), 30 * kMs);
       const time::Time t0 = time::Now();
+      auto [ctx, cancel] = context::WithTimeout(context::Background(), 30 * kMs);
       EXPECT_EQ(limiter->Wait(ctx), context::DeadlineExceeded);
       EXPECT_GE(time::Since(t0), 30 * kMs - kMs);
       cancel();

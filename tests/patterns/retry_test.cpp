@@ -153,9 +153,9 @@ TEST_P(RetryTest, CtxDeadlineStopsRetries) {
     o.BaseDelay = 10 * time::Millisecond;
     o.Multiplier = 1;
     o.Jitter = 0;
+    const auto t0 = time::Now();
     auto [ctx, cancel] = context::WithTimeout(context::Background(), 60 * time::Millisecond);
     std::atomic<int> calls{0};
-    const auto t0 = time::Now();
     const error err = patterns::WithRetry(
         ctx,
         [&] {

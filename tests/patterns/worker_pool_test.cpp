@@ -212,8 +212,8 @@ TEST_P(WorkerPoolTest, SubmitWaitBackpressure) {
 
     // A deadline: parks about 30 ms, then gives up.
     {
-      auto [tctx, tcancel] = context::WithTimeout(context::Background(), 30 * time::Millisecond);
       const auto t0 = time::Now();
+      auto [tctx, tcancel] = context::WithTimeout(context::Background(), 30 * time::Millisecond);
       const error err = pool->SubmitWait(tctx, Job{.ID = 3});
       const auto took = time::Since(t0);
       tcancel();
@@ -366,8 +366,8 @@ TEST_P(WorkerPoolTest, ShutdownDeadlineLosesNothing) {
     auto pool = patterns::NewWorkerPool(std::move(cfg));
     ASSERT_EQ(pool->Start(context::Background()), nil);
     for (int i = 0; i < n; i++) ASSERT_EQ(pool->Submit(Job{.ID = i}), nil);
-    auto [sctx, scancel] = context::WithTimeout(context::Background(), 20 * time::Millisecond);
     const auto t0 = time::Now();
+    auto [sctx, scancel] = context::WithTimeout(context::Background(), 20 * time::Millisecond);
     const error err = pool->Shutdown(sctx);
     const auto took = time::Since(t0);
     scancel();

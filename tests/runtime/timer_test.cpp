@@ -813,8 +813,8 @@ TEST_P(TimerTest, DroppedTimersAndTickersStopThemselves) {
       (void)time::Tick(std::chrono::microseconds(1 + i * 10));
       (void)time::After(std::chrono::microseconds(i * 10));
     }
-    recv_chan<time::Time> c = time::NewTicker(5ms)->C;  // the Ticker is gone, C is not
     const time::Time t0 = time::Now();
+    recv_chan<time::Time> c = time::NewTicker(5ms)->C;  // the Ticker is gone, C is not
     for (int k = 1; k <= 3; ++k) EXPECT_GE(c.recv().Sub(t0), k * 5ms);
     time::Sleep(10ms);  // every dropped one has had its next tick
   });
