@@ -104,23 +104,34 @@ std::size_t page_size() noexcept {
   return ps;
 }
 
-stack_mem stack_alloc(std::size_t size) {
+std::size_t stack_span(std::size_t size) noexcept {
   const std::size_t ps = page_size();
-  size = (size + ps - 1) & ~(ps - 1);
-  const std::size_t guard = kGuardBytes;
-  const std::size_t total = size + guard;
-  void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE,
+  return ((size + ps - 1) & ~(ps - 1)) + kGuardBytes;
+}
+
+char* stack_reserve(std::size_t size, std::size_t n) {
+  void* p = mmap(nullptr, stack_span(size) * n, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(p);
+}
+
+void stack_unreserve(char* base, std::size_t bytes) noexcept {
+  if (bytes != 0) munmap(base, bytes);
+}
+
+stack_mem stack_claim(char* base, std::size_t size) noexcept {
+  const std::size_t ps = page_size();
+  const std::size_t guard = kGuardBytes;
   stack_mem s;
-  s.map_base = static_cast<char*>(p);
-  s.map_size = total;
+  s.map_base = base;
+  s.size = (size + ps - 1) & ~(ps - 1);
+  s.map_size = s.size + guard;
   s.lo = s.map_base + guard;
-  s.size = size;
 
   int mode = g_guard_mode.load(std::memory_order_relaxed);
   if (mode != 2) {
-    if (madvise(p, guard, MADV_GUARD_INSTALL) == 0) {
+    if (madvise(base, guard, MADV_GUARD_INSTALL) == 0) {
       if (mode == 0) g_guard_mode.store(1, std::memory_order_relaxed);
       return s;
     }
@@ -128,7 +139,7 @@ stack_mem stack_alloc(std::size_t size) {
     g_guard_mode.store(2, std::memory_order_relaxed);
   }
   if (g_vma_guards.load(std::memory_order_relaxed) < vma_budget() &&
-      mprotect(p, guard, PROT_NONE) == 0) {
+      mprotect(base, guard, PROT_NONE) == 0) {
     g_vma_guards.fetch_add(1, std::memory_order_relaxed);
     s.vma_guard = true;
   } else if (!g_warned.exchange(true, std::memory_order_relaxed)) {
@@ -138,6 +149,8 @@ stack_mem stack_alloc(std::size_t size) {
   }
   return s;
 }
+
+stack_mem stack_alloc(std::size_t size) { return stack_claim(stack_reserve(size, 1), size); }
 
 void stack_free(const stack_mem& s) noexcept {
   if (!s.map_base) return;

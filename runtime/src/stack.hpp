@@ -43,6 +43,18 @@ std::size_t page_size() noexcept;
 stack_mem stack_alloc(std::size_t size);
 void stack_free(const stack_mem& s) noexcept;
 
+// Stacks in bulk: stack_reserve maps room for n stacks of `size` usable
+// bytes in one mapping (one mmap, so one mmap_lock write section instead
+// of n) and installs no guard; stack_claim(base, size) then makes the stack
+// whose mapping starts at `base` (base = reserved + i * stack_span(size))
+// usable, guard installed, exactly as stack_alloc would have. Each claimed
+// stack is freed on its own with stack_free; stack_unreserve unmaps a part
+// never claimed. Throws std::bad_alloc when the kernel refuses.
+std::size_t stack_span(std::size_t size) noexcept;
+char* stack_reserve(std::size_t size, std::size_t n);
+stack_mem stack_claim(char* base, std::size_t size) noexcept;
+void stack_unreserve(char* base, std::size_t bytes) noexcept;
+
 // overflow_query is asked, in the SIGSEGV handler, whether `addr` hits the
 // guard of the fiber running on this thread; if so it fills the fiber's id
 // and stack size. Set once by the scheduler.

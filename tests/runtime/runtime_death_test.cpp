@@ -80,6 +80,38 @@ TEST(RuntimeDeathTest, StackOverflowInTheMainFiberIsReported) {
       "fiber stack overflow");
 }
 
+// Stacks are mapped in batches, each right above another stack's top (and
+// its g): the guard between them still catches the overflow. The
+// overflowing fiber is spawned after 40 parked ones, so its stack sits in
+// the middle of a batch.
+TEST(RuntimeDeathTest, StackOverflowOfAStackBetweenLiveStacksIsReported) {
+  EXPECT_DEATH(
+      {
+        arm_alarm();
+        gofer::Runtime rt(gofer::Runtime::Options{.workers = 1});
+        rt.run([] {
+          sync::WaitGroup parked, never;
+          never.Add(1);
+          parked.Add(40);
+          for (int i = 0; i < 40; ++i)
+            gofer::go([&] {
+              parked.Done();
+              never.Wait();
+            });
+          parked.Wait();
+          sync::WaitGroup wg;
+          wg.Add(1);
+          gofer::go([&] {
+            recurse(0);
+            wg.Done();
+          });
+          wg.Wait();
+        });
+        std::exit(0);
+      },
+      "fiber stack overflow");
+}
+
 TEST(RuntimeDeathTest, StackOverflowWithALargerPerSpawnStackIsReported) {
   EXPECT_DEATH(
       {
