@@ -1,12 +1,14 @@
 // bench/bench_timed.hpp — run_timed, the measuring loop of the Google
-// Benchmark suites under bench/ (not of the overhead report's drivers, which
-// do not link Google Benchmark).
+// Benchmark suites under bench/, and their main (not the overhead report's
+// drivers', which do not link Google Benchmark).
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "bench_common.hpp"
 
@@ -60,6 +62,20 @@ void run_timed(benchmark::State& state, const char* name, std::int64_t ops_per_i
     *took = clock_type::now() - t0;
     return err;
   });
+}
+
+// benchmark_main is BENCHMARK_MAIN() plus context lines naming gofer's
+// default worker count and $GOMAXPROCS, so that a saved report says what it
+// was measured on. Every suite's main() is this.
+inline int benchmark_main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("gofer_default_workers", std::to_string(default_workers()));
+  const char* env = std::getenv("GOMAXPROCS");
+  benchmark::AddCustomContext("GOMAXPROCS", env ? env : "(unset)");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace gofer_bench

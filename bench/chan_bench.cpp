@@ -298,18 +298,4 @@ BENCHMARK(BM_Select_Thread<4>)->Name("BM_Select4_Thread")->UseRealTime();
 
 }  // namespace
 
-// main is BENCHMARK_MAIN() plus context lines naming the worker count and
-// GOMAXPROCS, so that a saved report says what it was measured on.
-// runtime::GOMAXPROCS() on a plain thread reports the default count without
-// starting the default runtime.
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("gofer_default_workers",
-                              std::to_string(gofer::runtime::GOMAXPROCS()));
-  const char* env = std::getenv("GOMAXPROCS");
-  benchmark::AddCustomContext("GOMAXPROCS", env ? env : "(unset)");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return gofer_bench::benchmark_main(argc, argv); }

@@ -167,16 +167,4 @@ BENCHMARK(BM_Context_DoneSelect_Thread)->ArgName("recv")->Arg(0)->Arg(1)->UseRea
 
 }  // namespace
 
-// main is BENCHMARK_MAIN() plus context lines naming the worker count and
-// GOMAXPROCS, as chan_bench.cpp's.
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("gofer_default_workers",
-                              std::to_string(gofer::runtime::GOMAXPROCS()));
-  const char* env = std::getenv("GOMAXPROCS");
-  benchmark::AddCustomContext("GOMAXPROCS", env ? env : "(unset)");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return gofer_bench::benchmark_main(argc, argv); }

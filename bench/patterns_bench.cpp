@@ -342,13 +342,4 @@ BENCHMARK(BM_CircuitBreaker_Call_Thread)->ArgName("callers")->Arg(1)->Arg(4)->Us
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("gofer_default_workers", std::to_string(gofer::runtime::GOMAXPROCS()));
-  const char* env = std::getenv("GOMAXPROCS");
-  benchmark::AddCustomContext("GOMAXPROCS", env ? env : "(unset)");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return gofer_bench::benchmark_main(argc, argv); }

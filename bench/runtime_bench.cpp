@@ -38,14 +38,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench_timed.hpp"
+#include "report/memory.hpp"
+#include "report/wait_group.hpp"
 #include "gofer/gofer.hpp"
 
 namespace {
@@ -78,56 +78,13 @@ gofer::Runtime::Options runtime_options(int workers) {
 }
 
 
-// thread_wg is the thread twins' WaitGroup: a counter under a std::mutex and
-// a std::condition_variable that Wait sleeps on until the counter is zero.
-// Unlike sync::WaitGroup it has no waiter count, so a re-Add while a waiter
-// has not yet re-checked the predicate would strand it; every user here
-// re-Adds only after all waiters have returned (the same rule Go sets).
-class thread_wg {
- public:
-  void Add(int delta) {
-    bool zero;
-    {
-      std::lock_guard lk(mu_);
-      count_ += delta;
-      zero = count_ == 0;
-    }
-    if (zero) cv_.notify_all();  // after unlock: woken waiters find mu_ free
-  }
-  void Done() { Add(-1); }
-  void Wait() {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [this] { return count_ == 0; });
-  }
+// thread_wg is the thread twins' WaitGroup, the overhead report's: an
+// atomic count, a std::mutex and std::condition_variable for the waiters.
+using thread_wg = report::basic_wait_group<std::mutex, std::condition_variable>;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::int64_t count_ = 0;  // Guarded by mu_.
-};
-
-// rss_bytes is the resident set size: /proc/self/statm field 2 (pages) times
-// the page size. It counts user-space pages only (stacks, heap), not kernel
-// memory such as a thread's kernel stack or the page tables.
-std::int64_t rss_bytes() {
-  std::ifstream f("/proc/self/statm");
-  std::int64_t size = 0, resident = 0;
-  if (!(f >> size >> resident)) return -1;
-  return resident * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
-}
-
-// proc_kib returns the "<key>: N kB" value of a /proc file (e.g. VmPTE of
-// /proc/self/status, KernelStack of /proc/meminfo), or -1.
-std::int64_t proc_kib(const char* path, const char* key) {
-  std::ifstream f(path);
-  std::string line;
-  const std::size_t klen = std::strlen(key);
-  while (std::getline(f, line)) {
-    if (line.compare(0, klen, key) == 0 && line.size() > klen && line[klen] == ':')
-      return std::strtoll(line.c_str() + klen + 1, nullptr, 10);
-  }
-  return -1;
-}
+// rss_bytes / proc_kib: the overhead report's readings (report/memory.hpp).
+using report::proc_kib;
+using report::rss_bytes;
 
 // memory_snapshot: what a parked task costs, user and kernel side.
 struct memory_snapshot {
@@ -263,7 +220,8 @@ BENCHMARK(BM_Yield_Thread)->UseRealTime();
 //    around early waits on a gate that is still closed; every Add comes after
 //    the previous Wait on that WaitGroup returned (Go's reuse rule).
 //    n = 1 is a ping-pong (two hand-offs a round); n = 8 a fan-out/fan-in.
-//    Reports ns_per_round; the thread twin uses thread_wg (mutex + cv).
+//    Reports ns_per_round; the thread twin uses thread_wg (the report's
+//    atomic-count WaitGroup over a mutex + cv).
 // ---------------------------------------------------------------------------
 
 // wait_group_rounds runs the protocol above with WG as the WaitGroup type,
@@ -551,15 +509,4 @@ BENCHMARK(BM_ParkedMemory_Thread)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-// main is BENCHMARK_MAIN() plus context lines naming the worker count and
-// the CPUs, so that a saved report says what it was measured on.
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("gofer_default_workers", std::to_string(default_workers()));
-  const char* env = std::getenv("GOMAXPROCS");
-  benchmark::AddCustomContext("GOMAXPROCS", env ? env : "(unset)");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return gofer_bench::benchmark_main(argc, argv); }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "job_ledger.hpp"
 #include "gofer/gofer.hpp"
 #include "gofer/patterns/worker_pool.hpp"
 
@@ -33,21 +34,7 @@ using patterns::WorkerPoolConfig;
 class WorkerPoolStressTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(WorkerPoolStressTest);
 
-// ledger records what became of each job id (from the pool's OnResult,
-// on any worker).
-struct ledger {
-  explicit ledger(int n) : ran(n), reported(n) {}
-  std::vector<std::atomic<int>> ran;       // the work itself counted this
-  std::vector<std::atomic<int>> reported;  // OnResult calls
-  std::atomic<int> bad_not_run_error{0};   // a not-run report not wrapping ErrJobNotRun
-
-  patterns::ResultFunc on_result() {
-    return [this](const Job& j, const JobResult& r) {
-      reported[j.ID]++;
-      if (!r.Ran && !errors::Is(r.Err, patterns::ErrJobNotRun)) bad_not_run_error++;
-    };
-  }
-};
+using gofer_test::ledger;
 
 // Several submitters, eight pool workers, a small queue: each of the jobs
 // runs exactly once, and the metrics agree.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "job_ledger.hpp"
 #include "gofer/gofer.hpp"
 
 namespace {
@@ -39,35 +40,7 @@ using patterns::WorkerPoolConfig;
 class WorkerPoolTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(WorkerPoolTest);
 
-// ledger records what became of each job id: how many times it ran, how
-// many times it was reported, and how it ended. Written from the pool's
-// OnResult on any worker.
-struct ledger {
-  explicit ledger(int n) : ran(n), reported(n), not_run(n), failed(n) {}
-  std::vector<std::atomic<int>> ran;       // the work itself counted this
-  std::vector<std::atomic<int>> reported;  // OnResult calls
-  std::vector<std::atomic<int>> not_run;   // reported with Ran == false
-  std::vector<std::atomic<int>> failed;    // reported with Ran && Err
-  std::atomic<int> bad_not_run_error{0};   // a not-run report not wrapping ErrJobNotRun
-
-  patterns::ResultFunc on_result() {
-    return [this](const Job& j, const JobResult& r) {
-      if (j.ID < 0 || j.ID >= static_cast<int>(reported.size())) return;  // a probe
-      reported[j.ID]++;
-      if (!r.Ran) {
-        not_run[j.ID]++;
-        if (!errors::Is(r.Err, patterns::ErrJobNotRun)) bad_not_run_error++;
-      } else if (r.Err) {
-        failed[j.ID]++;
-      }
-    };
-  }
-  int total(const std::vector<std::atomic<int>>& v) const {
-    int s = 0;
-    for (const auto& x : v) s += x.load();
-    return s;
-  }
-};
+using gofer_test::ledger;
 
 // gate: a channel closed to release jobs that wait on it.
 gofer::chan<empty> make_gate() { return gofer::make_chan<empty>(0); }

@@ -93,16 +93,6 @@ bool is_done(const Context& c) {
   return select(recv(c.Done(), [] {}), gofer::default_([] {})) == 0;
 }
 
-template <class F>
-std::string recovered_panic(F&& f) {
-  try {
-    f();
-  } catch (const gofer::panic_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST_P(GoContext, TestBackground) {
   run([] {
     Context c = context::Background();
@@ -553,7 +543,7 @@ TEST_P(GoContext, TestWithValueChecksKey) {
     // WithValue(Background(), []byte("foo"), "bar") and WithValue(bg, nil,
     // "bar") do not compile here (static_assert "key is not comparable" /
     // "nil key"). What is left to check at run time is the nil parent.
-    EXPECT_EQ(recovered_panic([] { (void)context::WithValue(Context(), 1, "bar"); }),
+    EXPECT_EQ(gofer_test::panic_text([] { (void)context::WithValue(Context(), 1, "bar"); }),
               "cannot create context from nil parent");
   });
 }
@@ -561,11 +551,11 @@ TEST_P(GoContext, TestWithValueChecksKey) {
 TEST_P(GoContext, TestInvalidDerivedFail) {
   run([] {
     const std::string want = "cannot create context from nil parent";
-    EXPECT_EQ(recovered_panic([] { (void)context::WithCancel(nullptr); }), want);
-    EXPECT_EQ(recovered_panic(
+    EXPECT_EQ(gofer_test::panic_text([] { (void)context::WithCancel(nullptr); }), want);
+    EXPECT_EQ(gofer_test::panic_text(
                   [] { (void)context::WithDeadline(nullptr, time::Now().Add(shortDuration)); }),
               want);
-    EXPECT_EQ(recovered_panic([] { (void)context::WithValue(nullptr, "foo", "bar"); }), want);
+    EXPECT_EQ(gofer_test::panic_text([] { (void)context::WithValue(nullptr, "foo", "bar"); }), want);
   });
 }
 

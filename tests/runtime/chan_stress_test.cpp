@@ -27,6 +27,7 @@
 
 namespace {
 
+using gofer_test::panic_text;
 using namespace std::chrono_literals;
 using gofer::chan;
 using gofer::make_chan;
@@ -38,20 +39,6 @@ class ChanStressTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(ChanStressTest);
 
 struct empty {};
-
-// panic_text runs f and returns the what() of the panic_error it threw, or
-// "" if it returned ("<other>" for another exception).
-template <class F>
-std::string panic_text(F&& f) {
-  try {
-    f();
-    return "";
-  } catch (const gofer::panic_error& e) {
-    return e.what();
-  } catch (...) {
-    return "<other>";
-  }
-}
 
 // ledger accounts for values 0..n-1: how often each was seen, their sum
 // and count. mark() is safe from any fiber or thread.

@@ -17,6 +17,7 @@
 
 namespace {
 
+using gofer_test::panic_text;
 using namespace std::chrono_literals;
 namespace context = gofer::context;
 namespace time = gofer::time;
@@ -35,16 +36,6 @@ GOFER_INSTANTIATE_WORKER_COUNTS(ContextTest);
 
 bool is_done(const Context& c) {
   return select(recv(c.Done(), [] {}), gofer::default_([] {})) == 0;
-}
-
-template <class F>
-std::string panic_text(F&& f) {
-  try {
-    f();
-  } catch (const gofer::panic_error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 const time::Duration kLong = 1000 * time::Hour;

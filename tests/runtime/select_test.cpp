@@ -29,6 +29,8 @@
 
 namespace {
 
+using gofer_test::expect_panic;
+using gofer_test::panic_text;
 using namespace std::chrono_literals;
 using gofer::chan;
 using gofer::default_;
@@ -40,34 +42,6 @@ namespace sync = gofer::sync;
 
 class SelectTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(SelectTest);
-
-// expect_panic checks that f throws gofer::panic_error whose what() is msg.
-template <class F>
-void expect_panic(F&& f, const std::string& msg) {
-  try {
-    f();
-    ADD_FAILURE() << "expected panic_error \"" << msg << "\", nothing was thrown";
-  } catch (const gofer::panic_error& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected panic_error \"" << msg << "\", got another exception: " << e.what();
-  }
-}
-
-// panic_text runs f and returns the what() of the panic_error it threw, or
-// "" if it returned ("<other>" for another exception). For fibers, where an
-// escaping exception would end the process.
-template <class F>
-std::string panic_text(F&& f) {
-  try {
-    f();
-    return "";
-  } catch (const gofer::panic_error& e) {
-    return e.what();
-  } catch (...) {
-    return "<other>";
-  }
-}
 
 // tracked counts copies and live objects (values must move, never copy).
 struct tracked {

@@ -17,25 +17,13 @@
 
 namespace {
 
+using gofer_test::expect_panic;
 using namespace std::chrono_literals;
 using gofer_test::eventually;
 namespace sync = gofer::sync;
 
 class SyncTest : public gofer_test::RuntimeTest {};
 GOFER_INSTANTIATE_WORKER_COUNTS(SyncTest);
-
-// expect_panic checks that f throws gofer::panic_error whose what() is msg.
-template <class F>
-void expect_panic(F&& f, const std::string& msg) {
-  try {
-    f();
-    ADD_FAILURE() << "expected panic_error \"" << msg << "\", nothing was thrown";
-  } catch (const gofer::panic_error& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected panic_error \"" << msg << "\", got another exception: " << e.what();
-  }
-}
 
 // ---------------------------------------------------------------------------
 // WaitGroup

@@ -35,6 +35,7 @@
 
 namespace {
 
+using gofer_test::expect_panic;
 using namespace std::chrono_literals;
 namespace time = gofer::time;
 using gofer::make_chan;
@@ -77,15 +78,6 @@ int drain(const recv_chan<time::Time>& c) {
 // fired_unreceived waits until t's value sits in C, not received.
 bool fired_unreceived(const recv_chan<time::Time>& c) {
   return gofer_test::eventually([&] { return len(c) == 1; }, 10s);
-}
-
-void expect_panic(const std::function<void()>& f, const std::string& msg) {
-  try {
-    f();
-    ADD_FAILURE() << "expected panic_error \"" << msg << "\", nothing was thrown";
-  } catch (const gofer::panic_error& e) {
-    EXPECT_EQ(std::string(e.what()), msg);
-  }
 }
 
 // ---------------------------------------------------------------------------

@@ -134,6 +134,34 @@ inline int thread_count() {
 // in_fiber reports whether the caller runs on a fiber (not a plain thread).
 inline bool in_fiber() { return gofer::detail::current_g() != nullptr; }
 
+// expect_panic checks that f throws gofer::panic_error whose what() is msg.
+template <class F>
+void expect_panic(F&& f, const std::string& msg) {
+  try {
+    f();
+    ADD_FAILURE() << "expected panic_error \"" << msg << "\", nothing was thrown";
+  } catch (const gofer::panic_error& e) {
+    EXPECT_EQ(std::string(e.what()), msg);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected panic_error \"" << msg << "\", got another exception: " << e.what();
+  }
+}
+
+// panic_text runs f and returns the what() of the panic_error it threw, or
+// "" if it returned normally ("<other>" for another exception). For use in
+// fibers, where an escaping exception would end the process.
+template <class F>
+std::string panic_text(F&& f) {
+  try {
+    f();
+    return "";
+  } catch (const gofer::panic_error& e) {
+    return e.what();
+  } catch (...) {
+    return "<other>";
+  }
+}
+
 // eventually polls pred until it holds or timeout passes and returns its last
 // value. Callable from fibers (it parks with time::Sleep between polls) and
 // from plain threads (std::this_thread::sleep_for, which touches no runtime).
