@@ -277,7 +277,6 @@ class sched {
   void worker_main(worker* w);
 
  private:
-  friend struct sched_access;
   g* alloc_g(worker* w, std::size_t stack);
   void free_g(worker* w, g* gp);
   void trim_pool();
@@ -320,9 +319,7 @@ class sched {
   std::atomic<int> deadlock_detect_{0};          // > 0 while a run() is active
   std::atomic<std::int64_t> ext_goroutines_{0};  // spawned from plain threads
   std::atomic<std::uint64_t> goid_gen_{0};
-  std::atomic<std::uint32_t> timer_rr_{0};
-  std::atomic<std::uint32_t> color_next_{
-      0};  // stack colouring (alloc_g)   // round robin for plain-thread timers
+  std::atomic<std::uint32_t> timer_rr_{0};  // round robin for plain-thread timers
 
   // Free fibers shared by all workers (Go's sched.gFree). Guarded by
   // free_lock_.
